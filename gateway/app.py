@@ -1,0 +1,58 @@
+"""The WSGI application that serves both protocols and the health checks."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, json
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from gateway import errors
+from gateway.config import Settings
+from gateway.docker_engine import DockerEngine
+from gateway.engine import Engine
+from gateway.requestlog import RequestIdMiddleware, WsgiApp, configure_logging
+from rest_service import api
+from rest_service.problems import problem_response, register_problem_handlers
+from soap_service.application import SoapEndpoint
+
+
+def create_flask_app(settings: Settings, engine: Engine) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.merge_slashes = False
+    app.extensions["engine"] = engine
+    app.extensions["settings"] = settings
+    app.register_blueprint(api)
+    register_problem_handlers(app)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        """Report that the process is up, whatever the engine's state."""
+        return Response(json.dumps({"status": "ok"}), mimetype="application/json")
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        """Report whether the container engine answers."""
+        try:
+            engine.ping()
+        except errors.GatewayError as exc:
+            return problem_response(exc)
+        return Response(
+            json.dumps({"status": "ready", "engine": "reachable"}),
+            mimetype="application/json",
+        )
+
+    return app
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None
+) -> WsgiApp:
+    """Build the gateway: REST under ``/api/v1``, SOAP at ``/soap``."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    engine = engine or DockerEngine(settings)
+    flask_app = create_flask_app(settings, engine)
+    soap = SoapEndpoint(engine, settings.soap_address)
+    dispatcher = DispatcherMiddleware(flask_app, {"/soap": soap})
+    return RequestIdMiddleware(dispatcher)

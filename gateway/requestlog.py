@@ -1,0 +1,63 @@
+"""Request ids and the gateway's logging set-up."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from typing import Any
+
+_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+# A client-supplied id is echoed only if it is short and plain, so that it
+# cannot forge log lines or response headers.
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def request_id() -> str:
+    """Return the id of the request this thread is serving, or ``-``."""
+    return _request_id.get()
+
+
+class RequestIdMiddleware:
+    """Give each request an id, echoed in the ``X-Request-ID`` header."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        supplied = environ.get("HTTP_X_REQUEST_ID", "")
+        value = supplied if _CLIENT_ID.match(supplied) else uuid.uuid4().hex
+        token = _request_id.set(value)
+
+        def start_with_id(status: str, headers: list[Any], *args: Any) -> Any:
+            headers.append(("X-Request-ID", value))
+            return start_response(status, headers, *args)
+
+        try:
+            return self.app(environ, start_with_id)
+        finally:
+            _request_id.reset(token)
+
+
+def configure_logging(level: str) -> None:
+    """Send gateway log records to stderr, where gunicorn's own logs go."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger("gateway")
+    if not root.handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("rest_service", "soap_service"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(handler)
+        logger.setLevel(level)

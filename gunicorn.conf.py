@@ -1,0 +1,22 @@
+"""gunicorn settings for the gateway, read from GATEWAY_* variables."""
+
+from gateway.config import Settings
+
+_settings = Settings.from_env()
+
+bind = [_settings.bind]
+# Threaded workers, so that a stop waiting out its timeout holds one thread,
+# not a whole worker.
+worker_class = "gthread"
+workers = _settings.workers
+threads = _settings.threads
+# Longer than the slowest accepted stop plus the engine's own timeout.
+timeout = _settings.worker_timeout
+graceful_timeout = 30
+keepalive = 5
+# Request line and header limits well below gunicorn's defaults.
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = "-"
+errorlog = "-"
+loglevel = _settings.log_level.lower()

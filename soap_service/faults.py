@@ -1,0 +1,103 @@
+"""Rendering of every SOAP error as a SOAP 1.1 fault carrying a stable code."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lxml import etree
+from spyne import Fault, Unicode
+from spyne.protocol.soap import Soap11
+
+from gateway import errors
+from gateway.requestlog import request_id
+from soap_service.types import NAMESPACE
+
+logger = logging.getLogger(__name__)
+
+
+class GatewayFault(Fault):
+    """The ``detail`` content of every fault, as the WSDL declares it."""
+
+    __namespace__ = NAMESPACE
+    __type_name__ = "GatewayFault"
+
+    code = Unicode(min_occurs=1)
+    message = Unicode(min_occurs=1)
+    field = Unicode
+    requestId = Unicode
+
+
+class RaisedFault(Fault):
+    """A fault raised for a :class:`GatewayError`, which it keeps."""
+
+    def __init__(self, error: errors.GatewayError) -> None:
+        super().__init__(faultcode=error.soap_fault, faultstring=error.message)
+        self.error = error
+
+
+# Faults that Spyne raises itself while reading a request, by fault code.
+SPYNE_FAULTS: dict[str, type[errors.GatewayError]] = {
+    "Client.SchemaValidationError": errors.InvalidRequest,
+    "Client.ValidationError": errors.InvalidRequest,
+    "Client.InvalidInput": errors.InvalidRequest,
+    "Client.ArgumentError": errors.InvalidRequest,
+    "Client.XMLSyntaxError": errors.MalformedRequest,
+    "Client.SoapError": errors.MalformedRequest,
+    "Client.ResourceNotFound": errors.RouteNotFound,
+    "Client.RequestTooLong": errors.PayloadTooLarge,
+    "Client.RequestNotAllowed": errors.MethodNotAllowed,
+    "Client": errors.RouteNotFound,
+}
+
+
+def gateway_error_of(fault: Any) -> errors.GatewayError:
+    """Return the gateway error that a fault raised anywhere stands for."""
+    if isinstance(fault, RaisedFault):
+        return fault.error
+    error_class = SPYNE_FAULTS.get(getattr(fault, "faultcode", ""))
+    if error_class is None:
+        # Spyne turns unexpected exceptions into a bare "Server" fault whose
+        # text may hold internals, so the text is replaced.
+        logger.error("SOAP request failed: %s", getattr(fault, "faultstring", fault))
+        return errors.GatewayError(
+            f"internal error; the server log has details under request id "
+            f"{request_id()}"
+        )
+    message = str(getattr(fault, "faultstring", "") or error_class.title)
+    if error_class is errors.RouteNotFound:
+        message = f"unknown SOAP operation: {message}"
+    return error_class(message[:2000])
+
+
+def detail_element(error: errors.GatewayError) -> etree._Element:
+    def tag(name: str) -> str:
+        return f"{{{NAMESPACE}}}{name}"
+
+    detail = etree.Element(tag("GatewayFault"), nsmap={"gw": NAMESPACE})
+    etree.SubElement(detail, tag("code")).text = error.code
+    etree.SubElement(detail, tag("message")).text = error.message
+    if error.field:
+        etree.SubElement(detail, tag("field")).text = error.field
+    etree.SubElement(detail, tag("requestId")).text = request_id()
+    return detail
+
+
+class GatewaySoap11(Soap11):  # type: ignore[misc]
+    """SOAP 1.1 whose faults all carry a gateway error code in ``detail``."""
+
+    def fault_to_parent(
+        self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *args: Any, **kw: Any
+    ) -> Any:
+        error = gateway_error_of(inst)
+        fault = Fault(
+            faultcode=error.soap_fault,
+            faultstring=error.message,
+            detail=detail_element(error),
+        )
+        return super().fault_to_parent(ctx, Fault, fault, parent, ns, *args, **kw)
+
+    def schema_validation_error_to_parent(
+        self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, **kw: Any
+    ) -> Any:
+        return self.fault_to_parent(ctx, cls, inst, parent, ns, **kw)
