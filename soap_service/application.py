@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from lxml import etree
 from spyne import Application
 from spyne.interface.wsdl import Wsdl11
 from spyne.server.wsgi import WsgiApplication
@@ -37,8 +38,35 @@ def build_wsdl(soap_address: str) -> bytes:
     application = WsgiApplication(build_application()).app
     wsdl = Wsdl11(application.interface)
     wsdl.build_interface_document(soap_address)
-    document: bytes = wsdl.get_interface_document()
+    # Indented, so that the committed copy in wsdl/ reads and diffs well.
+    root = etree.fromstring(wsdl.get_interface_document())
+    _sort_schema(root)
+    document: bytes = etree.tostring(
+        root, pretty_print=True, xml_declaration=True, encoding="UTF-8"
+    )
     return document
+
+
+def _sort_schema(root: etree._Element) -> None:
+    """Order schema declarations by kind and name.
+
+    Spyne emits them in an order that varies with Python's hash seed, and
+    the served WSDL must be byte-for-byte the same in every process.
+    """
+    kinds = {"simpleType": 0, "complexType": 1, "element": 2}
+    for schema in root.iter("{http://www.w3.org/2001/XMLSchema}schema"):
+        children = list(schema)
+        imports = [
+            child for child in children if etree.QName(child).localname == "import"
+        ]
+        declarations = [child for child in children if child not in imports]
+        declarations.sort(
+            key=lambda child: (
+                kinds.get(etree.QName(child).localname, 3),
+                child.get("name", ""),
+            )
+        )
+        schema[:] = imports + declarations
 
 
 class SoapEndpoint:
