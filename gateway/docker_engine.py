@@ -136,13 +136,26 @@ class DockerEngine:
     @property
     def api(self) -> docker.APIClient:
         if self._client is None:
-            with self._client_lock, engine_errors("connect"):
+            with self._client_lock:
                 if self._client is None:
-                    self._client = docker.from_env(
-                        timeout=self._settings.engine_timeout,
-                        max_pool_size=self._settings.threads,
-                    ).api
+                    self._client = self._connect()
         return self._client
+
+    def _connect(self) -> docker.APIClient:
+        # The SDK asks the engine for its API version while it is built, so
+        # any failure here means that no engine could be reached.
+        try:
+            with engine_errors("connect"):
+                client: docker.APIClient = docker.from_env(
+                    timeout=self._settings.engine_timeout,
+                    max_pool_size=self._settings.threads,
+                ).api
+        except errors.EngineError as exc:
+            raise errors.EngineUnavailable(
+                "container engine is not reachable; check that dockerd is running "
+                "and DOCKER_HOST points at it"
+            ) from exc
+        return client
 
     @contextmanager
     def _operation(self, operation: str, ref: str | None) -> Iterator[dict[str, Any]]:
@@ -177,10 +190,29 @@ class DockerEngine:
             check_reference(ref)
         except ValueError as exc:
             raise errors.InvalidRequest(str(exc), field="container") from None
-        with engine_errors("lookup"):
-            info: dict[str, Any] = self.api.inspect_container(ref)
+        try:
+            with engine_errors("lookup"):
+                info: dict[str, Any] = self.api.inspect_container(ref)
+        except (errors.EngineError, errors.InvalidRequest) as exc:
+            # Engines disagree on the status for an id prefix that matches
+            # several containers (Docker 20.10 answers 500, later ones 400),
+            # so the list of matching ids decides.
+            if self._matching_ids(ref) > 1:
+                raise errors.AmbiguousReference(
+                    f"{ref!r} is a prefix of more than one container id; "
+                    "use a longer prefix, the full id or the name",
+                    field="container",
+                ) from exc
+            raise
         record["container_id"] = info["Id"]
         return info
+
+    def _matching_ids(self, prefix: str) -> int:
+        # The engine's "id" filter resolves a prefix the same way inspect
+        # does, so the ids are compared here. This runs on failed lookups only.
+        with engine_errors("lookup"):
+            summaries = self.api.containers(all=True, quiet=True)
+        return sum(1 for summary in summaries if summary["Id"].startswith(prefix))
 
     def _check_timeout(self, timeout: int | None) -> int:
         if timeout is None:

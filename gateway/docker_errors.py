@@ -21,9 +21,6 @@ logger = logging.getLogger(__name__)
 # Operations whose 404 means the image, not the container, is missing, and
 # whose 409 means the name is taken rather than a state conflict.
 CREATE_OPERATIONS = frozenset({"create"})
-# Operations that only look a container up: a 400 there can only come from
-# an id prefix that matches several containers.
-LOOKUP_OPERATIONS = frozenset({"lookup"})
 
 
 def _api_error(exc: Exception, operation: str) -> errors.GatewayError:
@@ -38,8 +35,6 @@ def _api_error(exc: Exception, operation: str) -> errors.GatewayError:
         if operation in CREATE_OPERATIONS:
             return errors.NameConflict(message, field="name")
         return errors.InvalidState(message)
-    if status == 400 and operation in LOOKUP_OPERATIONS:
-        return errors.AmbiguousReference(message)
     if status in (401, 403):
         return errors.EngineError(f"engine refused the request: {message}")
     if 400 <= status < 500:

@@ -1,0 +1,95 @@
+"""Stand-ins for an engine socket: a forwarding proxy and a silent listener."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from pathlib import Path
+
+
+def engine_socket_path() -> str:
+    """Return the path of the real engine's Unix socket."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        raise RuntimeError(f"tests need a Unix socket engine, DOCKER_HOST={host}")
+    return host[len("unix://") :]
+
+
+class UnixListener:
+    """A Unix socket served by a thread until :meth:`close`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(str(path))
+        self._server.listen(16)
+        self._closed = threading.Event()
+        self._connections: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._thread.start()
+
+    def _accept_loop(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            self._connections.append(client)
+            threading.Thread(target=self.handle, args=(client,), daemon=True).start()
+
+    def handle(self, client: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._closed.set()
+        self._server.close()
+        for connection in self._connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+        self.path.unlink(missing_ok=True)
+
+
+class EngineProxy(UnixListener):
+    """Forward every connection to the real engine socket."""
+
+    def handle(self, client: socket.socket) -> None:
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        upstream.connect(engine_socket_path())
+        self._connections.append(upstream)
+        threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
+        _pipe(client, upstream)
+
+
+class SilentEngine(UnixListener):
+    """Answer the version request, then read requests but never answer."""
+
+    VERSION = b'{"ApiVersion": "1.41", "Version": "silent"}'
+
+    def handle(self, client: socket.socket) -> None:
+        request = client.recv(65536)
+        if b" /version " in request.split(b"\r\n", 1)[0]:
+            client.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + b"Content-Length: %d\r\n\r\n" % len(self.VERSION)
+                + self.VERSION
+            )
+        while not self._closed.is_set():
+            try:
+                if not client.recv(65536):
+                    return
+            except OSError:
+                return
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
