@@ -53,12 +53,10 @@ def _from_http_exception(exc: HTTPException) -> Response:
     error_class = HTTP_ERRORS.get(
         status, errors.ClientError if status < 500 else errors.GatewayError
     )
-    extra: dict[str, object] = {}
+    error = error_class(_http_message(status, exc))
     if status == 405:
-        valid = getattr(exc, "valid_methods", None) or []
-        extra["allow"] = sorted(valid)
-    message = _http_message(status, exc)
-    return problem_response(error_class(message, **extra))
+        error.extra["allow"] = sorted(getattr(exc, "valid_methods", None) or [])
+    return problem_response(error)
 
 
 def _http_message(status: int, exc: HTTPException) -> str:

@@ -83,7 +83,7 @@ def detail_element(error: errors.GatewayError) -> etree._Element:
     return detail
 
 
-class GatewaySoap11(Soap11):  # type: ignore[misc]
+class GatewaySoap11(Soap11):
     """SOAP 1.1 whose faults all carry a gateway error code in ``detail``."""
 
     def fault_to_parent(

@@ -41,7 +41,7 @@ def engine_of(ctx: Any) -> Engine:
     return engine
 
 
-class ContainerService(ServiceBase):  # type: ignore[misc]
+class ContainerService(ServiceBase):
     """One SOAP operation per engine operation."""
 
     @classmethod

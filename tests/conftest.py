@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -153,10 +154,8 @@ class Containers:
 
     def remove_all(self) -> None:
         for name in self.names:
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 self.docker_api.remove_container(name, force=True, v=True)
-            except docker.errors.NotFound:
-                pass
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ def test_list_filters(server: Server, containers: Containers) -> None:
         body = {**create_body(name, start=start), "labels": {"suite": running}}
         assert requests.post(f"{server.api}/containers", json=body, timeout=30).ok
 
-    def names(**params: object) -> set[str]:
+    def names(**params: str) -> set[str]:
         response = requests.get(
             f"{server.api}/containers", params={"label": label, **params}, timeout=30
         )

@@ -1,0 +1,1 @@
+"""Tests against the live gateway and a real Docker Engine."""
