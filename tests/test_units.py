@@ -165,3 +165,14 @@ def test_split_lines_bounded() -> None:
 def test_worker_outlasts_stop() -> None:
     settings = Settings()
     assert settings.worker_timeout > settings.max_stop_timeout + settings.engine_timeout
+
+
+def test_error_doc_current() -> None:
+    from gateway.errordoc import USES, render
+    from tests.conftest import REPO
+
+    assert set(USES) == set(errors.error_classes())
+    committed = (REPO / "docs" / "errors.md").read_text()
+    assert committed == render(), (
+        "docs/errors.md is stale; run: python -m gateway.errordoc > docs/errors.md"
+    )

@@ -1,0 +1,63 @@
+"""Generate the error reference in docs/errors.md from the error tree.
+
+``python -m gateway.errordoc > docs/errors.md`` refreshes it; a test fails
+when the committed page and the error classes disagree.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from gateway import errors
+
+HEADER = """\
+# Error reference
+
+Every error has a stable code. The REST API sends it as the `code` member of
+an `application/problem+json` body (RFC 9457) with the HTTP status below. The
+SOAP service sends a SOAP 1.1 fault with HTTP status 500, the fault code below
+in `faultcode`, and the same stable code in `detail/GatewayFault/code`.
+
+Caller errors have `Client.*` fault codes: change the request and retry.
+`Server.*` faults are the gateway's or the engine's problem.
+
+"""
+
+USES = {
+    errors.GatewayError: "An unexpected failure; the log has the request id.",
+    errors.ConfigurationError: "The gateway's settings are invalid.",
+    errors.ClientError: "A request error with no more specific code.",
+    errors.InvalidRequest: "A field is missing, of the wrong type or out of range.",
+    errors.MalformedRequest: "The body is not valid JSON or XML.",
+    errors.AmbiguousReference: "An id prefix matches more than one container.",
+    errors.ContainerNotFound: "No container has that name, id or id prefix.",
+    errors.ImageNotFound: "The image is not on the engine; the gateway never pulls.",
+    errors.RouteNotFound: "No such path (REST) or operation (SOAP).",
+    errors.MethodNotAllowed: "The path exists but not for this HTTP method.",
+    errors.NotAcceptable: "The Accept header excludes JSON.",
+    errors.NameConflict: "Another container already has that name.",
+    errors.InvalidState: "Kill or pause a stopped container, remove a running one.",
+    errors.PayloadTooLarge: "The body exceeds GATEWAY_MAX_BODY_BYTES.",
+    errors.UnsupportedMediaType: "The body is not sent as application/json.",
+    errors.EngineError: "The engine failed the request for a reason of its own.",
+    errors.EngineUnavailable: "The engine's socket does not answer.",
+    errors.EngineTimeout: "The engine did not answer within GATEWAY_ENGINE_TIMEOUT.",
+}
+
+
+def render() -> str:
+    """Return the Markdown page for every class in the error tree."""
+    rows = [
+        "| code | HTTP status (REST) | SOAP fault code | when |",
+        "|---|---|---|---|",
+    ]
+    for cls in errors.error_classes():
+        rows.append(
+            f"| `{cls.code}` | {cls.http_status} | `{cls.soap_fault}` "
+            f"| {USES.get(cls, cls.title)} |"
+        )
+    return HEADER + "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())
