@@ -1,6 +1,11 @@
 """gunicorn settings for the gateway, read from GATEWAY_* variables."""
 
+from gunicorn import util
+
+from gateway import http_errors
 from gateway.config import Settings
+
+http_errors.install(util)
 
 _settings = Settings.from_env()
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, json
+from typing import Any
+
+from flask import Flask, Response, json, request
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from gateway import errors
+from gateway.bodies import read_body
 from gateway.config import Settings
 from gateway.docker_engine import DockerEngine
 from gateway.engine import Engine
-from gateway.requestlog import RequestIdMiddleware, WsgiApp, configure_logging
+from gateway.requestlog import (
+    RequestIdMiddleware,
+    StartResponse,
+    WsgiApp,
+    configure_logging,
+)
 from rest_service import api
 from rest_service.problems import problem_response, register_problem_handlers
 from soap_service.application import SoapEndpoint
@@ -24,6 +32,11 @@ def create_flask_app(settings: Settings, engine: Engine) -> Flask:
     app.extensions["settings"] = settings
     app.register_blueprint(api)
     register_problem_handlers(app)
+
+    @app.before_request
+    def bound_body() -> None:
+        """Read the body once, up to the limit, before any view parses it."""
+        read_body(request.environ, settings.max_body_bytes)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -53,6 +66,22 @@ def create_app(
     configure_logging(settings.log_level)
     engine = engine or DockerEngine(settings)
     flask_app = create_flask_app(settings, engine)
-    soap = SoapEndpoint(engine, settings.soap_address)
+    soap = SoapEndpoint(engine, settings.soap_address, settings.max_body_bytes)
     dispatcher = DispatcherMiddleware(flask_app, {"/soap": soap})
-    return RequestIdMiddleware(dispatcher)
+    return RequestIdMiddleware(strip_trailing_slash(dispatcher))
+
+
+def strip_trailing_slash(app: WsgiApp) -> WsgiApp:
+    """Serve ``/api/v1/containers/`` as ``/api/v1/containers``.
+
+    Rewriting the path, rather than redirecting, keeps a POST a POST for
+    clients that would follow a redirect with a GET.
+    """
+
+    def rewrite(environ: dict[str, Any], start_response: StartResponse) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if len(path) > 1 and path.endswith("/") and not path.endswith("//"):
+            environ["PATH_INFO"] = path[:-1]
+        return app(environ, start_response)
+
+    return rewrite

@@ -39,6 +39,7 @@ USES = {
     errors.InvalidState: "Kill or pause a stopped container, remove a running one.",
     errors.PayloadTooLarge: "The body exceeds GATEWAY_MAX_BODY_BYTES.",
     errors.UnsupportedMediaType: "The body is not sent as application/json.",
+    errors.VersionMismatch: "A SOAP 1.2 envelope was sent to this SOAP 1.1 service.",
     errors.EngineError: "The engine failed the request for a reason of its own.",
     errors.EngineUnavailable: "The engine's socket does not answer.",
     errors.EngineTimeout: "The engine did not answer within GATEWAY_ENGINE_TIMEOUT.",

@@ -20,7 +20,8 @@ answers with, and the SOAP 1.1 fault code::
     |   +-- InvalidState         409  invalid_state        Client.InvalidState
     |   +-- PayloadTooLarge      413  payload_too_large    Client.PayloadTooLarge
     |   +-- UnsupportedMediaType 415  unsupported_media_type
-    |                                                      Client.UnsupportedMediaType
+    |   |                                                  Client.UnsupportedMediaType
+    |   +-- VersionMismatch      400  version_mismatch     VersionMismatch
     +-- EngineError              502  engine_error         Server.EngineError
     +-- EngineUnavailable        503  engine_unavailable   Server.EngineUnavailable
     +-- EngineTimeout            504  engine_timeout       Server.EngineTimeout
@@ -148,6 +149,18 @@ class UnsupportedMediaType(ClientError):
     http_status = 415
     soap_fault = "Client.UnsupportedMediaType"
     title = "Unsupported media type"
+
+
+class VersionMismatch(ClientError):
+    """A SOAP 1.2 message sent to the SOAP 1.1 endpoint.
+
+    SOAP 1.1 defines ``VersionMismatch`` as a fault code of its own, next to
+    ``Client`` and ``Server``.
+    """
+
+    code = "version_mismatch"
+    soap_fault = "VersionMismatch"
+    title = "SOAP version mismatch"
 
 
 class EngineError(GatewayError):

@@ -45,6 +45,9 @@ def problem_response(error: errors.GatewayError) -> Response:
     allowed = error.extra.get("allow")
     if allowed:
         response.headers["Allow"] = ", ".join(allowed)
+    if isinstance(error, errors.PayloadTooLarge):
+        # The rest of an oversized body may still be unread.
+        response.headers["Connection"] = "close"
     return response
 
 

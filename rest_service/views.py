@@ -69,6 +69,8 @@ def json_body(*, required: bool) -> Any:
         raise errors.MalformedRequest(
             f"request body is not valid JSON: {exc}"
         ) from None
+    except RecursionError:
+        raise errors.MalformedRequest("request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise errors.MalformedRequest(
             f"request body must be a JSON object, not {type(data).__name__}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from http import HTTPStatus
 from typing import Any
 
 from lxml import etree
@@ -10,13 +11,23 @@ from spyne import Application
 from spyne.interface.wsdl import Wsdl11
 from spyne.server.wsgi import WsgiApplication
 
+from gateway import errors
+from gateway.bodies import read_body
 from gateway.engine import Engine
 from gateway.requestlog import StartResponse
-from soap_service.faults import GatewaySoap11
+from soap_service.envelope import (
+    check_content_type,
+    check_soap_action,
+    operation_name,
+    parse_envelope,
+)
+from soap_service.faults import PARSED_ENVELOPE, GatewaySoap11, fault_envelope
 from soap_service.service import ContainerService
 from soap_service.types import NAMESPACE
 
 SERVICE_NAME = "ContainerGateway"
+# Errors about the HTTP exchange rather than the SOAP message.
+HTTP_LEVEL = frozenset({404, 405, 413, 415})
 
 
 def build_application(engine: Engine | None = None) -> Application:
@@ -73,26 +84,85 @@ class SoapEndpoint:
     """Serve the WSDL on ``GET ?wsdl`` and SOAP messages on ``POST``.
 
     The WSDL is built at start-up from the configured public URL, so its
-    ``soap:address`` never depends on the Host header of a request.
+    ``soap:address`` never depends on the Host header of a request. Every
+    request is checked here before Spyne sees it: method, content type,
+    body size, XML safety, envelope version and SOAPAction.
     """
 
-    def __init__(self, engine: Engine, soap_address: str) -> None:
+    def __init__(self, engine: Engine, soap_address: str, max_body_bytes: int) -> None:
         self.wsdl = build_wsdl(soap_address)
         self.soap = WsgiApplication(build_application(engine))
+        self.max_body_bytes = max_body_bytes
+        self.operations = frozenset(ContainerService.public_methods)
 
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
+        try:
+            return self._dispatch(environ, start_response)
+        except errors.GatewayError as exc:
+            return self._fault(exc, start_response)
+
+    def _dispatch(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        query = environ.get("QUERY_STRING", "")
-        if method in ("GET", "HEAD") and query.lower() == "wsdl":
-            start_response(
-                "200 OK",
-                [
-                    ("Content-Type", "text/xml; charset=utf-8"),
-                    ("Content-Length", str(len(self.wsdl))),
-                ],
+        path = environ.get("PATH_INFO", "")
+        if path not in ("", "/"):
+            raise errors.RouteNotFound(
+                f"no SOAP endpoint at /soap{path[:120]}; post to /soap"
             )
-            return [] if method == "HEAD" else [self.wsdl]
+        if method in ("GET", "HEAD"):
+            if environ.get("QUERY_STRING", "").lower() != "wsdl":
+                raise errors.MethodNotAllowed(
+                    "send SOAP requests with POST; the WSDL is at GET /soap?wsdl",
+                    allow=["GET", "HEAD", "POST"],
+                )
+            return self._send_wsdl(method, start_response)
+        if method != "POST":
+            raise errors.MethodNotAllowed(
+                f"method {method[:20]} is not allowed; send SOAP requests with POST",
+                allow=["GET", "HEAD", "POST"],
+            )
+
+        check_content_type(environ.get("CONTENT_TYPE"))
+        root = parse_envelope(read_body(environ, self.max_body_bytes))
+        operation = operation_name(root)
+        if operation not in self.operations:
+            raise errors.RouteNotFound(
+                f"unknown SOAP operation {operation[:120]!r}; the WSDL at "
+                "/soap?wsdl lists the operations"
+            )
+        check_soap_action(environ.get("HTTP_SOAPACTION"), operation)
+        environ[PARSED_ENVELOPE] = root
         result: Iterable[bytes] = self.soap(environ, start_response)
         return result
+
+    def _send_wsdl(self, method: str, start_response: StartResponse) -> list[bytes]:
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/xml; charset=utf-8"),
+                ("Content-Length", str(len(self.wsdl))),
+            ],
+        )
+        return [] if method == "HEAD" else [self.wsdl]
+
+    def _fault(
+        self, error: errors.GatewayError, start_response: StartResponse
+    ) -> list[bytes]:
+        # Faults about the SOAP message travel with HTTP 500 as SOAP 1.1
+        # requires; those about the HTTP request itself keep their own status.
+        status = error.http_status if error.http_status in HTTP_LEVEL else 500
+        body = fault_envelope(error)
+        headers = [
+            ("Content-Type", "text/xml; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ]
+        allowed = error.extra.get("allow")
+        if allowed:
+            headers.append(("Allow", ", ".join(allowed)))
+        if isinstance(error, errors.PayloadTooLarge):
+            headers.append(("Connection", "close"))
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]

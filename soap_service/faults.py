@@ -11,7 +11,11 @@ from spyne.protocol.soap import Soap11
 
 from gateway import errors
 from gateway.requestlog import request_id
+from soap_service.envelope import SOAP11_ENV
 from soap_service.types import NAMESPACE
+
+#: WSGI environ key under which the parsed request envelope reaches Spyne.
+PARSED_ENVELOPE = "gateway.soap.envelope"
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +87,32 @@ def detail_element(error: errors.GatewayError) -> etree._Element:
     return detail
 
 
+def fault_envelope(error: errors.GatewayError) -> bytes:
+    """Return a SOAP 1.1 envelope holding the fault for *error*.
+
+    Used for requests rejected before Spyne reads them; Spyne renders the
+    others through :class:`GatewaySoap11`, with the same ``detail``.
+    """
+    envelope = etree.Element(
+        f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV}
+    )
+    body = etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Body")
+    fault = etree.SubElement(body, f"{{{SOAP11_ENV}}}Fault")
+    etree.SubElement(fault, "faultcode").text = f"soap11env:{error.soap_fault}"
+    etree.SubElement(fault, "faultstring").text = error.message
+    etree.SubElement(fault, "detail").append(detail_element(error))
+    document: bytes = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    return document
+
+
 class GatewaySoap11(Soap11):
     """SOAP 1.1 whose faults all carry a gateway error code in ``detail``."""
+
+    def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
+        # The body was parsed by soap_service.envelope with a hardened
+        # parser; Spyne's own parse (and its logging of invalid bodies at
+        # ERROR level) is skipped on purpose.
+        ctx.in_document = (ctx.transport.req_env[PARSED_ENVELOPE], {})
 
     def fault_to_parent(
         self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *args: Any, **kw: Any

@@ -84,7 +84,8 @@ def test_zeep_logs_match_rest(
 
 def test_logs_tail_and_stream(server: Server, containers: Containers) -> None:
     name = containers.name("tail")
-    script = "echo one; echo two; echo three; echo err >&2"
+    # stderr first, with a pause: the engine orders the two streams by arrival.
+    script = "echo err >&2; sleep 1; echo one; echo two; echo three"
     body = create_body(name, "sh", "-c", script, start=True)
     assert requests.post(f"{server.api}/containers", json=body, timeout=30).ok
     wait_for_exit(server, name)
@@ -99,7 +100,9 @@ def test_logs_tail_and_stream(server: Server, containers: Containers) -> None:
 
     assert lines(stream="stdout") == ["one", "two", "three"]
     assert lines(stream="stderr") == ["err"]
+    assert lines(tail="2") == ["two", "three"]
     assert lines(stream="stdout", tail="2") == ["two", "three"]
+    assert lines(tail="4") == ["err", "one", "two", "three"]
     assert lines(tail="0") == []
     stamped = lines(stream="stdout", timestamps="true")
     assert stamped[0].endswith(" one")

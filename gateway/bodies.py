@@ -1,0 +1,73 @@
+"""Bounded reading of request bodies, shared by both protocols.
+
+Each body is read once, up to the configured limit, before any parser sees
+it. A body over the limit is drained (up to :data:`DRAIN_LIMIT`) before the
+413 answer is sent, because closing a socket that still holds unread data
+makes the kernel reset the connection, and the client would never see the
+answer.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+from gateway.errors import MalformedRequest, PayloadTooLarge
+
+CHUNK = 64 * 1024
+#: Bytes read and discarded from an oversized body before answering.
+DRAIN_LIMIT = 32 * 1024 * 1024
+DRAIN_SECONDS = 5.0
+
+
+def _content_length(environ: dict[str, Any]) -> int | None:
+    raw = environ.get("CONTENT_LENGTH") or ""
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise MalformedRequest(f"Content-Length {raw[:40]!r} is not a number")
+    return int(raw)
+
+
+def _drain(stream: Any, budget: int) -> None:
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while budget > 0 and time.monotonic() < deadline:
+        chunk = stream.read(min(CHUNK, budget))
+        if not chunk:
+            return
+        budget -= len(chunk)
+
+
+def read_body(environ: dict[str, Any], limit: int) -> bytes:
+    """Read the whole body, or raise :class:`PayloadTooLarge` past *limit*.
+
+    The environ is left with a fresh ``wsgi.input`` over the bytes read, so
+    that frameworks below read the same, already bounded, body.
+    """
+    stream = environ["wsgi.input"]
+    declared = _content_length(environ)
+    too_large = PayloadTooLarge(
+        f"request body exceeds the limit of {limit} bytes (GATEWAY_MAX_BODY_BYTES)"
+    )
+    if declared is not None and declared > limit:
+        if declared <= DRAIN_LIMIT:
+            _drain(stream, declared)
+        raise too_large
+
+    buffer = bytearray()
+    want = limit + 1 if declared is None else declared
+    while len(buffer) < want:
+        chunk = stream.read(min(CHUNK, want - len(buffer)))
+        if not chunk:
+            break
+        buffer += chunk
+    if len(buffer) > limit:
+        _drain(stream, DRAIN_LIMIT)
+        raise too_large
+
+    body = bytes(buffer)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    return body
