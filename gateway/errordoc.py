@@ -6,7 +6,10 @@ when the committed page and the error classes disagree.
 
 from __future__ import annotations
 
+import json
 import sys
+
+from lxml import etree
 
 from gateway import errors
 
@@ -46,6 +49,42 @@ USES = {
 }
 
 
+EXAMPLE_MESSAGES = {
+    errors.InvalidRequest: "invalid request: limits.memory: Value error, memory "
+    "'2.5g' is not a whole number with an optional unit b, k, m or g",
+    errors.ContainerNotFound: "No such container: web1",
+    errors.ImageNotFound: "No such image: nginx:latest",
+    errors.NameConflict: 'Conflict. The container name "/web1" is already in use',
+    errors.InvalidState: "Cannot kill container: web1: Container web1 is not running",
+    errors.AmbiguousReference: "'4' is a prefix of more than one container id; "
+    "use a longer prefix, the full id or the name",
+    errors.EngineUnavailable: "container engine is not reachable; check that "
+    "dockerd is running and DOCKER_HOST points at it",
+}
+
+
+def _examples(cls: type[errors.GatewayError]) -> str:
+    # Rendered by the same functions that answer real requests. They live in
+    # the protocol packages, which depend on this one, hence the late import.
+    from rest_service.problems import problem_body
+    from soap_service.faults import fault_envelope
+
+    error = cls(EXAMPLE_MESSAGES.get(cls, cls.title))
+    problem = problem_body(error, "/api/v1/containers/web1", "9f1c2d")
+    fault = etree.tostring(
+        etree.fromstring(fault_envelope(error)), pretty_print=True
+    ).decode()
+    fault = fault.replace(">-<", ">9f1c2d<")
+    return (
+        f"### `{cls.code}`\n\n"
+        f"REST, HTTP {cls.http_status}, `application/problem+json`:\n\n"
+        f"```json\n{json.dumps(problem, indent=2)}\n```\n\n"
+        "SOAP, HTTP 500 (or the HTTP status for size, method and media type "
+        "errors):\n\n"
+        f"```xml\n{fault}```\n"
+    )
+
+
 def render() -> str:
     """Return the Markdown page for every class in the error tree."""
     rows = [
@@ -57,7 +96,8 @@ def render() -> str:
             f"| `{cls.code}` | {cls.http_status} | `{cls.soap_fault}` "
             f"| {USES.get(cls, cls.title)} |"
         )
-    return HEADER + "\n".join(rows) + "\n"
+    examples = [_examples(cls) for cls in errors.error_classes()]
+    return HEADER + "\n".join(rows) + "\n\n## Examples\n\n" + "\n".join(examples)
 
 
 if __name__ == "__main__":

@@ -25,20 +25,28 @@ HTTP_ERRORS: dict[int, type[errors.GatewayError]] = {
 }
 
 
-def problem_response(error: errors.GatewayError) -> Response:
-    """Render *error* as an ``application/problem+json`` response."""
+def problem_body(
+    error: errors.GatewayError, instance: str | None, request_ref: str
+) -> dict[str, object]:
+    """Return the problem details members for *error*."""
     body: dict[str, object] = {
         "type": PROBLEM_TYPE_PREFIX + error.code,
         "title": error.title,
         "status": error.http_status,
         "detail": error.message,
         "code": error.code,
-        "instance": request.path if request else None,
-        "request_id": request_id(),
+        "instance": instance,
+        "request_id": request_ref,
     }
     if error.field:
         body["field"] = error.field
     body.update(error.extra)
+    return body
+
+
+def problem_response(error: errors.GatewayError) -> Response:
+    """Render *error* as an ``application/problem+json`` response."""
+    body = problem_body(error, request.path if request else None, request_id())
     response = Response(
         json.dumps(body), status=error.http_status, mimetype="application/problem+json"
     )
