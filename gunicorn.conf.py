@@ -3,11 +3,19 @@
 from gunicorn import util
 
 from gateway import http_errors
-from gateway.config import Settings
+from gateway.auth import TokenStore
+from gateway.config import Settings, check_exposure
+from gateway.errors import ConfigurationError
 
 http_errors.install(util)
 
-_settings = Settings.from_env()
+try:
+    _settings = Settings.from_env()
+    # Checked here too, so that the master exits with the reason instead of
+    # workers failing to boot one after another.
+    check_exposure(_settings, TokenStore.from_env().enabled)
+except ConfigurationError as exc:
+    raise SystemExit(f"container-gateway: {exc}") from None
 
 bind = [_settings.bind]
 # Threaded workers, so that a stop waiting out its timeout holds one thread,

@@ -8,8 +8,10 @@ from flask import Flask, Response, json, request
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from gateway import errors
+from gateway.access import Authenticator
+from gateway.auth import TokenStore
 from gateway.bodies import read_body
-from gateway.config import Settings
+from gateway.config import Settings, check_exposure
 from gateway.docker_engine import DockerEngine
 from gateway.engine import Engine
 from gateway.requestlog import (
@@ -23,12 +25,15 @@ from rest_service.problems import problem_response, register_problem_handlers
 from soap_service.application import SoapEndpoint
 
 
-def create_flask_app(settings: Settings, engine: Engine) -> Flask:
+def create_flask_app(
+    settings: Settings, engine: Engine, authenticator: Authenticator
+) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.merge_slashes = False
     app.extensions["engine"] = engine
+    app.extensions["authenticator"] = authenticator
     app.extensions["settings"] = settings
     app.register_blueprint(api)
     register_problem_handlers(app)
@@ -64,9 +69,14 @@ def create_app(
     """Build the gateway: REST under ``/api/v1``, SOAP at ``/soap``."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
+    tokens = TokenStore.from_env()
+    check_exposure(settings, tokens.enabled)
+    authenticator = Authenticator(tokens, settings)
     engine = engine or DockerEngine(settings)
-    flask_app = create_flask_app(settings, engine)
-    soap = SoapEndpoint(engine, settings.soap_address, settings.max_body_bytes)
+    flask_app = create_flask_app(settings, engine, authenticator)
+    soap = SoapEndpoint(
+        engine, settings.soap_address, settings.max_body_bytes, authenticator
+    )
     dispatcher = DispatcherMiddleware(flask_app, {"/soap": soap})
     return RequestIdMiddleware(strip_trailing_slash(dispatcher))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 
@@ -26,6 +27,17 @@ def _env_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _env_bool(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
 def _env_str(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
@@ -47,9 +59,34 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     #: Largest logs payload returned by one request, in bytes of text.
     max_log_bytes: int = 1024 * 1024
+    #: Directory for the nonce cache shared by workers.
+    state_dir: str = "/var/tmp/container-gateway"
+    #: JSON-lines audit log of mutating requests; empty disables it.
+    audit_log: str = ""
+    #: Label value that marks the containers this gateway manages.
+    instance: str = "default"
+    #: Let every operation see all containers on the engine, not only this
+    #: gateway's. For a classroom admin; the operator decides.
+    show_unmanaged: bool = False
+    #: Seconds a UsernameToken's Created time may differ from the clock.
+    wsse_window: int = 300
+    wsse_password_text: bool = False
     workers: int = 2
     threads: int = 16
     log_level: str = "INFO"
+
+    @property
+    def bind_is_loopback(self) -> bool:
+        """Return whether gunicorn listens only on loopback or a Unix socket."""
+        if self.bind.startswith("unix:"):
+            return True
+        host = self.bind.rsplit(":", 1)[0].strip("[]")
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     @property
     def soap_address(self) -> str:
@@ -79,6 +116,14 @@ class Settings:
             workers=_env_int("GATEWAY_WORKERS", cls.workers, 1),
             threads=_env_int("GATEWAY_THREADS", cls.threads, 1),
             log_level=_env_str("GATEWAY_LOG_LEVEL", cls.log_level).upper(),
+            state_dir=_env_str("GATEWAY_STATE_DIR", cls.state_dir),
+            audit_log=os.environ.get("GATEWAY_AUDIT_LOG", cls.audit_log),
+            instance=_env_str("GATEWAY_INSTANCE", cls.instance),
+            show_unmanaged=_env_bool("GATEWAY_SHOW_UNMANAGED", cls.show_unmanaged),
+            wsse_window=_env_int("GATEWAY_WSSE_WINDOW", cls.wsse_window, 1),
+            wsse_password_text=_env_bool(
+                "GATEWAY_WSSE_PASSWORD_TEXT", cls.wsse_password_text
+            ),
         )
         if settings.default_stop_timeout > settings.max_stop_timeout:
             raise ConfigurationError(
@@ -89,3 +134,19 @@ class Settings:
                 f"GATEWAY_PUBLIC_URL must be an http or https URL, got {public_url!r}"
             )
         return settings
+
+
+def check_exposure(settings: Settings, tokens_configured: bool) -> None:
+    """Refuse a bind beyond loopback when no token protects the gateway.
+
+    Whoever reaches the gateway controls the Docker Engine, which is root on
+    the host, so an open gateway on a public address is a remote root shell.
+    """
+    if tokens_configured or settings.bind_is_loopback:
+        return
+    raise ConfigurationError(
+        f"refusing to listen on {settings.bind} without API tokens: anyone who "
+        "reaches the gateway would control the Docker Engine. Create a token "
+        "with 'python -m gateway.auth new --owner NAME' and set "
+        "GATEWAY_TOKENS_FILE (or GATEWAY_TOKENS), or bind to 127.0.0.1"
+    )

@@ -8,6 +8,9 @@ answers with, and the SOAP 1.1 fault code::
     GatewayError                 500  internal_error       Server.InternalError
     +-- ConfigurationError       500  configuration_error  Server.Configuration
     +-- ClientError              400  bad_request          Client.BadRequest
+    |   +-- Unauthorized         401  unauthorized         Client.Authentication
+    |   +-- Forbidden            403  forbidden            Client.Forbidden
+    |   +-- PolicyViolation      403  policy_violation     Client.PolicyViolation
     |   +-- InvalidRequest       400  invalid_request      Client.InvalidRequest
     |   +-- MalformedRequest     400  malformed_request    Client.MalformedRequest
     |   +-- AmbiguousReference   400  ambiguous_reference  Client.AmbiguousReference
@@ -68,6 +71,29 @@ class ClientError(GatewayError):
     http_status = 400
     soap_fault = "Client.BadRequest"
     title = "Bad request"
+
+
+class Unauthorized(ClientError):
+    code = "unauthorized"
+    http_status = 401
+    soap_fault = "Client.Authentication"
+    title = "Missing or invalid credentials"
+
+
+class Forbidden(ClientError):
+    code = "forbidden"
+    http_status = 403
+    soap_fault = "Client.Forbidden"
+    title = "Not allowed for this token"
+
+
+class PolicyViolation(ClientError):
+    """A create option that the gateway's create policy does not allow."""
+
+    code = "policy_violation"
+    http_status = 403
+    soap_fault = "Client.PolicyViolation"
+    title = "Refused by the create policy"
 
 
 class InvalidRequest(ClientError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import uuid
@@ -34,16 +35,19 @@ class RequestIdMiddleware:
     ) -> Iterable[bytes]:
         supplied = environ.get("HTTP_X_REQUEST_ID", "")
         value = supplied if _CLIENT_ID.match(supplied) else uuid.uuid4().hex
-        token = _request_id.set(value)
 
         def start_with_id(status: str, headers: list[Any], *args: Any) -> Any:
             headers.append(("X-Request-ID", value))
             return start_response(status, headers, *args)
 
-        try:
+        def serve() -> Iterable[bytes]:
+            _request_id.set(value)
             return self.app(environ, start_with_id)
-        finally:
-            _request_id.reset(token)
+
+        # A fresh context per request: gunicorn's threads serve request after
+        # request, and nothing set for one (the caller above all) may leak
+        # into the next.
+        return contextvars.Context().run(serve)
 
 
 def configure_logging(level: str) -> None:

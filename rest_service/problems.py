@@ -53,6 +53,8 @@ def problem_response(error: errors.GatewayError) -> Response:
     allowed = error.extra.get("allow")
     if allowed:
         response.headers["Allow"] = ", ".join(allowed)
+    if isinstance(error, errors.Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="container-gateway"'
     if isinstance(error, errors.PayloadTooLarge):
         # The rest of an oversized body may still be unread.
         response.headers["Connection"] = "close"

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, json, request, url_for
 
 from gateway import errors
+from gateway.access import Authenticator, enter_request
 from gateway.engine import Engine
 from gateway.models import (
     CreateRequest,
@@ -41,14 +42,32 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data), status=status, mimetype="application/json")
 
 
+# The operation each view runs, for the role check before it runs.
+VIEW_OPERATIONS = {
+    "api.create_container": "create",
+    "api.list_containers": "list",
+    "api.inspect_container": "inspect",
+    "api.container_logs": "logs",
+    "api.remove_container": "remove",
+}
+
+
 @api.before_request
-def check_accept() -> None:
-    """Reject clients that cannot take JSON, before any work is done."""
+def check_request() -> None:
+    """Reject clients that cannot take JSON or may not call the operation."""
     if request.accept_mimetypes.best_match(JSON_TYPES) is None:
         raise errors.NotAcceptable(
             f"this API answers only in JSON; Accept {request.headers.get('Accept')!r} "
             "excludes application/json"
         )
+    authenticator: Authenticator = current_app.extensions["authenticator"]
+    principal = authenticator.authenticate(request.headers.get("Authorization"))
+    enter_request(principal, "rest")
+    operation = VIEW_OPERATIONS.get(request.endpoint or "")
+    if operation is None and request.view_args:
+        operation = request.view_args.get("action")
+    if operation:
+        principal.require(operation)
 
 
 def json_body(*, required: bool) -> Any:

@@ -12,6 +12,7 @@ from spyne.interface.wsdl import Wsdl11
 from spyne.server.wsgi import WsgiApplication
 
 from gateway import errors
+from gateway.access import Authenticator, enter_request
 from gateway.bodies import read_body
 from gateway.engine import Engine
 from gateway.requestlog import StartResponse
@@ -24,8 +25,23 @@ from soap_service.envelope import (
 from soap_service.faults import PARSED_ENVELOPE, GatewaySoap11, fault_envelope
 from soap_service.service import ContainerService
 from soap_service.types import NAMESPACE
+from soap_service.wssecurity import username_token
 
 SERVICE_NAME = "ContainerGateway"
+# The domain operation of each SOAP operation, for the role check.
+DOMAIN_OPERATIONS = {
+    "CreateContainer": "create",
+    "StartContainer": "start",
+    "StopContainer": "stop",
+    "RestartContainer": "restart",
+    "KillContainer": "kill",
+    "PauseContainer": "pause",
+    "UnpauseContainer": "unpause",
+    "InspectContainer": "inspect",
+    "ListContainers": "list",
+    "GetContainerLogs": "logs",
+    "RemoveContainer": "remove",
+}
 # Errors about the HTTP exchange rather than the SOAP message.
 HTTP_LEVEL = frozenset({404, 405, 413, 415})
 
@@ -89,11 +105,18 @@ class SoapEndpoint:
     body size, XML safety, envelope version and SOAPAction.
     """
 
-    def __init__(self, engine: Engine, soap_address: str, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        soap_address: str,
+        max_body_bytes: int,
+        authenticator: Authenticator,
+    ) -> None:
         self.wsdl = build_wsdl(soap_address)
         self.soap = WsgiApplication(build_application(engine))
         self.max_body_bytes = max_body_bytes
         self.operations = frozenset(ContainerService.public_methods)
+        self.authenticator = authenticator
 
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse
@@ -134,6 +157,11 @@ class SoapEndpoint:
                 "/soap?wsdl lists the operations"
             )
         check_soap_action(environ.get("HTTP_SOAPACTION"), operation)
+        principal = self.authenticator.authenticate(
+            environ.get("HTTP_AUTHORIZATION"), username_token(root)
+        )
+        enter_request(principal, "soap")
+        principal.require(DOMAIN_OPERATIONS[operation])
         environ[PARSED_ENVELOPE] = root
         result: Iterable[bytes] = self.soap(environ, start_response)
         return result

@@ -87,7 +87,8 @@ def start_server(tmp_dir: Path, **env: str) -> Server:
         try:
             if requests.get(server.base_url + "/healthz", timeout=1).ok:
                 return server
-        except requests.ConnectionError:
+        except requests.RequestException:
+            # Not listening yet, or too busy to answer within a second.
             pass
         time.sleep(0.1)
     stop_server(server)
