@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, json, request
@@ -9,11 +10,13 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from gateway import errors
 from gateway.access import Authenticator
+from gateway.audit import AuditLog
 from gateway.auth import TokenStore
 from gateway.bodies import read_body
 from gateway.config import Settings, check_exposure
 from gateway.docker_engine import DockerEngine
 from gateway.engine import Engine
+from gateway.policy import CreatePolicy
 from gateway.requestlog import (
     RequestIdMiddleware,
     StartResponse,
@@ -21,6 +24,7 @@ from gateway.requestlog import (
     configure_logging,
 )
 from rest_service import api
+from rest_service.apidocs import apidocs
 from rest_service.problems import problem_response, register_problem_handlers
 from soap_service.application import SoapEndpoint
 
@@ -36,6 +40,7 @@ def create_flask_app(
     app.extensions["authenticator"] = authenticator
     app.extensions["settings"] = settings
     app.register_blueprint(api)
+    app.register_blueprint(apidocs)
     register_problem_handlers(app)
 
     @app.before_request
@@ -72,7 +77,8 @@ def create_app(
     tokens = TokenStore.from_env()
     check_exposure(settings, tokens.enabled)
     authenticator = Authenticator(tokens, settings)
-    engine = engine or DockerEngine(settings)
+    audit = AuditLog(Path(settings.audit_log)) if settings.audit_log else None
+    engine = engine or DockerEngine(settings, CreatePolicy.from_env(), audit)
     flask_app = create_flask_app(settings, engine, authenticator)
     soap = SoapEndpoint(
         engine, settings.soap_address, settings.max_body_bytes, authenticator

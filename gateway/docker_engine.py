@@ -18,11 +18,15 @@ from typing import Any
 import docker
 
 from gateway import errors
+from gateway.access import current_principal, current_protocol
+from gateway.audit import AuditLog
+from gateway.auth import READ_OPERATIONS
 from gateway.config import Settings
 from gateway.docker_errors import engine_errors
 from gateway.logtext import split_lines
 from gateway.models import (
     REFERENCE_PATTERN,
+    RESERVED_LABEL_PREFIX,
     ActionResult,
     Container,
     ContainerLimits,
@@ -36,10 +40,14 @@ from gateway.models import (
     StopRequest,
     check_reference,
 )
+from gateway.policy import CreatePolicy
 from gateway.requestlog import request_id
 
 logger = logging.getLogger(__name__)
 
+#: Labels on every container the gateway creates.
+INSTANCE_LABEL = RESERVED_LABEL_PREFIX + "instance"
+OWNER_LABEL = RESERVED_LABEL_PREFIX + "owner"
 # Network modes the engine knows without a network object of that name.
 BUILTIN_NETWORKS = frozenset({"none", "host", "bridge", "default"})
 ACTIVE_STATES = frozenset({"running", "paused", "restarting"})
@@ -128,10 +136,22 @@ class DockerEngine:
     once one appears.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        policy: CreatePolicy | None = None,
+        audit: AuditLog | None = None,
+    ) -> None:
         self._settings = settings
+        self._policy = policy or CreatePolicy()
+        self._audit = audit
         self._client: docker.APIClient | None = None
         self._client_lock = threading.Lock()
+        #: Label filter that selects this gateway's containers, or None when
+        #: the operator lets every container on the engine be seen.
+        self._managed: str | None = None
+        if not settings.show_unmanaged:
+            self._managed = f"{INSTANCE_LABEL}={settings.instance}"
 
     @property
     def api(self) -> docker.APIClient:
@@ -164,10 +184,16 @@ class DockerEngine:
         # hold line breaks that would forge log lines.
         shown = ref if ref and REFERENCE_PATTERN.match(ref) else "-"
         record: dict[str, Any] = {"container_id": shown, "detail": ""}
+        principal = current_principal()
+        audited = self._audit is not None and operation not in READ_OPERATIONS
+        if audited:
+            self._audit_record("begin", operation, shown, "-")
         try:
             with engine_errors(operation):
                 yield record
         except errors.GatewayError as exc:
+            if audited:
+                self._audit_record("end", operation, record["container_id"], exc.code)
             logger.info(
                 "operation=%s container=%s outcome=%s request_id=%s",
                 operation,
@@ -176,12 +202,29 @@ class DockerEngine:
                 request_id(),
             )
             raise
+        if audited:
+            self._audit_record("end", operation, record["container_id"], "ok")
         logger.info(
-            "operation=%s container=%s outcome=ok%s request_id=%s",
+            "operation=%s container=%s outcome=ok%s owner=%s request_id=%s",
             operation,
             record["container_id"],
             record["detail"],
+            principal.owner,
             request_id(),
+        )
+
+    def _audit_record(
+        self, phase: str, operation: str, container_id: str, outcome: str
+    ) -> None:
+        assert self._audit is not None
+        self._audit.record(
+            phase=phase,
+            owner=current_principal().owner,
+            protocol=current_protocol(),
+            operation=operation,
+            container=container_id,
+            outcome=outcome,
+            request_id=request_id(),
         )
 
     def _lookup(self, ref: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -196,23 +239,40 @@ class DockerEngine:
         except (errors.EngineError, errors.InvalidRequest) as exc:
             # Engines disagree on the status for an id prefix that matches
             # several containers (Docker 20.10 answers 500, later ones 400),
-            # so the list of matching ids decides.
-            if self._matching_ids(ref) > 1:
+            # so the list of matching ids decides. Only this gateway's
+            # containers count: a prefix shared with another container on
+            # the host still names the one container this gateway has.
+            matches = self._matching_ids(ref)
+            if len(matches) > 1:
                 raise errors.AmbiguousReference(
                     f"{ref!r} is a prefix of more than one container id; "
                     "use a longer prefix, the full id or the name",
                     field="container",
                 ) from exc
-            raise
+            if not matches:
+                raise
+            with engine_errors("lookup"):
+                info = self.api.inspect_container(matches[0])
+        if not self._is_managed(info):
+            # Other containers on the host, the gateway's own included, are
+            # reported exactly like containers that do not exist.
+            raise errors.ContainerNotFound(f"No such container: {ref}")
         record["container_id"] = info["Id"]
         return info
 
-    def _matching_ids(self, prefix: str) -> int:
+    def _is_managed(self, info: dict[str, Any]) -> bool:
+        if self._managed is None:
+            return True
+        labels = (info.get("Config") or {}).get("Labels") or {}
+        return bool(labels.get(INSTANCE_LABEL) == self._settings.instance)
+
+    def _matching_ids(self, prefix: str) -> list[str]:
         # The engine's "id" filter resolves a prefix the same way inspect
         # does, so the ids are compared here. This runs on failed lookups only.
+        filters = {"label": [self._managed]} if self._managed else {}
         with engine_errors("lookup"):
-            summaries = self.api.containers(all=True, quiet=True)
-        return sum(1 for summary in summaries if summary["Id"].startswith(prefix))
+            summaries = self.api.containers(all=True, quiet=True, filters=filters)
+        return [s["Id"] for s in summaries if s["Id"].startswith(prefix)]
 
     def _check_timeout(self, timeout: int | None) -> int:
         if timeout is None:
@@ -235,26 +295,23 @@ class DockerEngine:
 
     def create(self, request: CreateRequest) -> Container:
         with self._operation("create", request.name) as record:
+            request = self._policy.apply(request)
             if request.network and request.network not in BUILTIN_NETWORKS:
                 self._check_network(request.network)
-            host_config = self.api.create_host_config(
-                mem_limit=request.limits.memory,
-                nano_cpus=_nano_cpus(request.limits.cpus),
-                pids_limit=request.limits.pids,
-                restart_policy={
-                    "Name": request.restart_policy.name,
-                    "MaximumRetryCount": request.restart_policy.maximum_retry_count,
-                },
-                network_mode=request.network,
-            )
+            labels = {
+                **request.labels,
+                INSTANCE_LABEL: self._settings.instance,
+                OWNER_LABEL: current_principal().owner,
+            }
             reply = self.api.create_container(
                 request.image,
                 command=request.command,
                 name=request.name,
                 environment=request.env or None,
-                labels=request.labels or None,
+                labels=labels,
                 working_dir=request.working_dir,
-                host_config=host_config,
+                ports=[(p.container_port, p.protocol) for p in request.ports] or None,
+                host_config=self._host_config(request),
                 detach=True,
             )
             container_id = reply["Id"]
@@ -265,6 +322,29 @@ class DockerEngine:
                 self._start_or_discard(container_id)
                 record["detail"] = " started=true"
             return container_from_inspect(self.api.inspect_container(container_id))
+
+    def _host_config(self, request: CreateRequest) -> dict[str, Any]:
+        # Built field by field from the checked request: nothing the caller
+        # sent reaches the engine unless it is named here.
+        bindings = {
+            f"{p.container_port}/{p.protocol}": (p.host_ip, p.host_port or None)
+            for p in request.ports
+        }
+        host_config: dict[str, Any] = self.api.create_host_config(
+            mem_limit=request.limits.memory,
+            nano_cpus=_nano_cpus(request.limits.cpus),
+            pids_limit=request.limits.pids,
+            restart_policy={
+                "Name": request.restart_policy.name,
+                "MaximumRetryCount": request.restart_policy.maximum_retry_count,
+            },
+            network_mode=request.network,
+            port_bindings=bindings or None,
+            ipc_mode=request.ipc_mode,
+            security_opt=list(request.security_opt) or None,
+            runtime=request.runtime,
+        )
+        return host_config
 
     def _check_network(self, network: str) -> None:
         try:
@@ -348,11 +428,11 @@ class DockerEngine:
             return container_from_inspect(info)
 
     def list(self, query: ListQuery) -> list[Container]:
-        filters: dict[str, Any] = {}
+        labels = [self._managed] if self._managed else []
+        labels.extend(query.label)
+        filters: dict[str, Any] = {"label": labels} if labels else {}
         if query.state:
             filters["status"] = query.state
-        if query.label:
-            filters["label"] = list(query.label)
         if query.name:
             filters["name"] = query.name
         include_stopped = query.all or query.state not in (None, "running")

@@ -8,6 +8,7 @@ camelCase form of each name (``working_dir`` is ``workingDir``).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import signal
 from datetime import datetime
@@ -44,6 +45,8 @@ MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 # Docker refuses memory limits below 6 MiB.
 MIN_MEMORY_BYTES = 6 * 1024**2
 MAX_SIGNAL_NUMBER = 64
+#: Prefix of the labels that mark a container as this gateway's.
+RESERVED_LABEL_PREFIX = "io.container-gateway."
 
 Text = Annotated[str, StringConstraints(max_length=4096)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -135,6 +138,27 @@ class RestartPolicy(Model):
         return self
 
 
+class PortBinding(Model):
+    """Publish a container port on the host, at ``host_ip:host_port``."""
+
+    container_port: int = Field(ge=1, le=65535)
+    protocol: Literal["tcp", "udp", "sctp"] = "tcp"
+    host_ip: str = Field("127.0.0.1", max_length=45)
+    host_port: int = Field(0, ge=0, le=65535, description="0 lets the engine pick.")
+
+    @field_validator("host_ip")
+    @classmethod
+    def _ip_address(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"host_ip {value!r} is not an IP address") from None
+        return value
+
+
+ShortList = Annotated[list[ShortText], Field(max_length=64)]
+
+
 class CreateRequest(Model):
     image: Annotated[str, StringConstraints(max_length=255, pattern=IMAGE_PATTERN)]
     name: (
@@ -149,7 +173,24 @@ class CreateRequest(Model):
     network: (
         Annotated[str, StringConstraints(max_length=255, pattern=NAME_PATTERN)] | None
     ) = None
+    ports: list[PortBinding] = Field(default_factory=list, max_length=64)
     start: bool = False
+
+    # Options that give a container power over the host. They are part of the
+    # model so that a request naming one is refused by the create policy with
+    # that field named (gateway/policy.py), not silently dropped.
+    privileged: bool = False
+    cap_add: ShortList = Field(default_factory=list)
+    devices: ShortList = Field(default_factory=list)
+    binds: ShortList = Field(default_factory=list, description="Host bind mounts.")
+    volumes_from: ShortList = Field(default_factory=list)
+    pid_mode: ShortText | None = None
+    ipc_mode: ShortText | None = None
+    userns_mode: ShortText | None = None
+    security_opt: ShortList = Field(default_factory=list)
+    sysctls: dict[ShortText, ShortText] = Field(default_factory=dict, max_length=64)
+    cgroup_parent: ShortText | None = None
+    runtime: ShortText | None = None
 
     @field_validator("command")
     @classmethod
@@ -175,6 +216,11 @@ class CreateRequest(Model):
     @classmethod
     def _label_text(cls, value: dict[str, str]) -> dict[str, str]:
         for key, item in value.items():
+            if key.startswith(RESERVED_LABEL_PREFIX):
+                raise ValueError(
+                    f"label {key!r} uses the prefix {RESERVED_LABEL_PREFIX!r}, "
+                    "which the gateway keeps for its own labels"
+                )
             _reject_nul(key, "label key")
             _reject_nul(item, f"label {key!r}")
         return value

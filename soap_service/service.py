@@ -36,6 +36,42 @@ Flag = Boolean(doc="Defaults to false.")
 THROWS = [GatewayFault]
 
 
+class HostOptions(types.Base):
+    """Options that reach into the host; the create policy refuses them."""
+
+    privileged = Boolean
+    capAdd = Unicode(max_occurs="unbounded")
+    devices = Unicode(max_occurs="unbounded")
+    binds = Unicode(max_occurs="unbounded")
+    volumesFrom = Unicode(max_occurs="unbounded")
+    pidMode = Unicode
+    ipcMode = Unicode
+    usernsMode = Unicode
+    securityOpt = Unicode(max_occurs="unbounded")
+    sysctls = types.KeyValue.customize(max_occurs="unbounded")
+    cgroupParent = Unicode
+    runtime = Unicode
+
+
+def host_options_to_dict(options: Any) -> dict[str, Any]:
+    return types.drop_none(
+        {
+            "privileged": options.privileged,
+            "cap_add": options.capAdd,
+            "devices": options.devices,
+            "binds": options.binds,
+            "volumes_from": options.volumesFrom,
+            "pid_mode": options.pidMode,
+            "ipc_mode": options.ipcMode,
+            "userns_mode": options.usernsMode,
+            "security_opt": options.securityOpt,
+            "sysctls": types.key_values_to_dict(options.sysctls, "sysctls"),
+            "cgroup_parent": options.cgroupParent,
+            "runtime": options.runtime,
+        }
+    )
+
+
 def engine_of(ctx: Any) -> Engine:
     engine: Engine = ctx.app.engine
     return engine
@@ -62,8 +98,14 @@ class ContainerService(ServiceBase):
         types.ResourceLimits,
         types.RestartPolicy,
         Unicode,
+        types.PortBinding.customize(max_occurs="unbounded"),
         Flag,
-        _in_arg_names={"working_dir": "workingDir", "restart_policy": "restartPolicy"},
+        HostOptions,
+        _in_arg_names={
+            "working_dir": "workingDir",
+            "restart_policy": "restartPolicy",
+            "host_options": "hostOptions",
+        },
         _returns=types.Container,
         _out_variable_name="container",
         _throws=THROWS,
@@ -79,7 +121,9 @@ class ContainerService(ServiceBase):
         limits: Any,
         restart_policy: Any,
         network: str | None,
+        ports: list[Any] | None,
         start: bool | None,
+        host_options: Any,
     ) -> types.Container:
         data = types.drop_none(
             {
@@ -97,6 +141,20 @@ class ContainerService(ServiceBase):
             data["limits"] = types.drop_none(
                 {"memory": limits.memory, "cpus": limits.cpus, "pids": limits.pids}
             )
+        if ports is not None:
+            data["ports"] = [
+                types.drop_none(
+                    {
+                        "container_port": port.containerPort,
+                        "protocol": port.protocol,
+                        "host_ip": port.hostIp,
+                        "host_port": port.hostPort,
+                    }
+                )
+                for port in ports
+            ]
+        if host_options is not None:
+            data.update(host_options_to_dict(host_options))
         if restart_policy is not None:
             data["restart_policy"] = types.drop_none(
                 {

@@ -43,6 +43,13 @@ class RestartPolicy(Base):
     maximumRetryCount = Integer
 
 
+class PortBinding(Base):
+    containerPort = Integer(min_occurs=1, nillable=False)
+    protocol = Unicode(values=["tcp", "udp", "sctp"])
+    hostIp = Unicode(doc="Defaults to 127.0.0.1.")
+    hostPort = Integer(doc="0 or absent lets the engine pick.")
+
+
 class ContainerLimits(Base):
     memory = Integer
     cpus = Double

@@ -31,7 +31,11 @@ def test_rest_lifecycle(server: Server, containers: Containers) -> None:
     assert created.headers["Location"] == f"/api/v1/containers/{container_id}"
     assert body["name"] == name
     assert body["state"] == "created"
-    assert body["labels"] == {"course": "cloud"}
+    assert body["labels"] == {
+        "course": "cloud",
+        "io.container-gateway.instance": "default",
+        "io.container-gateway.owner": "local",
+    }
     assert body["limits"] == {"memory": 64 * 1024**2, "cpus": 0.5, "pids": 64}
 
     started = requests.post(f"{server.api}/containers/{name}/start", timeout=30)

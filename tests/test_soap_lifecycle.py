@@ -29,7 +29,9 @@ def test_soap_lifecycle(soap: zeep.proxy.ServiceProxy, containers: Containers) -
     assert created.name == name
     assert created.state == "created"
     assert created.limits.memory == 64 * 1024**2
-    assert [(item.key, item.value) for item in created.labels] == [("course", "cloud")]
+    labels = {item.key: item.value for item in created.labels}
+    assert labels["course"] == "cloud"
+    assert labels["io.container-gateway.owner"] == "local"
 
     started = soap.StartContainer(container=name)
     assert started.changed is True
