@@ -7,9 +7,9 @@ Tokens are configured by the operator, in ``GATEWAY_TOKENS`` as
 Only hashes are kept in memory.
 
 SOAP clients may send a WS-Security UsernameToken instead of a bearer
-token. Its password is not the token itself but :func:`soap_password` of
-it, a hash that the server can keep in place of the token; with
-PasswordDigest the server checks SHA-1(nonce + created + password).
+token. Its password is :func:`soap_password` of the token, a hash that the
+server can keep in place of the token. With PasswordDigest the server
+checks SHA-1(nonce + created + password).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ READ_OPERATIONS = frozenset({"inspect", "list", "logs"})
 
 @dataclass(frozen=True)
 class Principal:
-    """Who sent a request: the token's owner and role."""
+    """The caller of a request: the token's owner and role."""
 
     owner: str
     role: Role
