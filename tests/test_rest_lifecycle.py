@@ -183,3 +183,22 @@ def test_curl_lifecycle(server: Server, containers: Containers) -> None:
     assert status == 200, body
     status, body = curl("-X", "DELETE", f"{server.api}/containers/{name}")
     assert status == 204
+
+
+def test_operation_log_lines(server: Server, containers: Containers) -> None:
+    name = containers.name("logged")
+    created = requests.post(
+        f"{server.api}/containers",
+        json=create_body(name),
+        headers={"X-Request-ID": "trace-" + name},
+        timeout=30,
+    )
+    container_id = created.json()["container_id"]
+    requests.get(f"{server.api}/containers/{name}-missing", timeout=30)
+    log = server.log()
+    assert (
+        f"operation=create container={container_id} outcome=ok owner=local "
+        f"request_id=trace-{name}"
+    ) in log
+    assert "operation=inspect container=" + name + "-missing" in log
+    assert "outcome=container_not_found" in log
