@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,7 +88,10 @@ def container_from_inspect(info: dict[str, Any]) -> Container:
     config = info.get("Config") or {}
     host = info.get("HostConfig") or {}
     container_id = info["Id"]
-    command = " ".join([info.get("Path") or "", *(info.get("Args") or [])]).strip()
+    # Quoted like the engine's list call quotes it, so that inspect and list
+    # show the same text for one container.
+    command = shlex.join([info.get("Path") or "", *(info.get("Args") or [])])
+    command = command.removeprefix("'' ")
     nano_cpus = host.get("NanoCpus") or 0
     pids = host.get("PidsLimit") or 0
     return Container(
@@ -414,9 +418,16 @@ class DockerEngine:
     def unpause(self, ref: str) -> ActionResult:
         with self._operation("unpause", ref) as record:
             info = self._lookup(ref, record)
-            # Unpausing a running container changes nothing; any other state
-            # is left to the engine, which rejects it as a conflict.
-            changed = info["State"]["Status"] != "running"
+            # Unpausing a running container changes nothing. Any other state
+            # than paused is a conflict, checked here because Docker 20.10
+            # answers it with a 500 rather than a 409.
+            state = info["State"]["Status"]
+            if state not in ("running", "paused"):
+                raise errors.InvalidState(
+                    f"container {info['Id'][:12]} is {state}, not paused; "
+                    "only a paused container can be unpaused"
+                )
+            changed = state == "paused"
             if changed:
                 self.api.unpause(info["Id"])
             record["detail"] = f" changed={str(changed).lower()}"

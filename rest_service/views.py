@@ -42,6 +42,22 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data), status=status, mimetype="application/json")
 
 
+@api.before_app_request
+def reject_encoded_slash() -> None:
+    """Reject ``%2F`` in an API path before routing picks a wrong route.
+
+    gunicorn decodes ``%2F`` before routing, so ``a%2Fb`` would match the
+    ``<ref>/<action>`` route; the raw URI shows what the client sent. This
+    runs for every path because a failed route match skips blueprint hooks.
+    """
+    raw_path = request.environ.get("RAW_URI", "").split("?", 1)[0]
+    if raw_path.startswith("/api/") and "%2f" in raw_path.lower():
+        raise errors.InvalidRequest(
+            "container references cannot contain '/' (sent as %2F)",
+            field="container",
+        )
+
+
 # The operation each view runs, for the role check before it runs.
 VIEW_OPERATIONS = {
     "api.create_container": "create",

@@ -78,6 +78,18 @@ def pause_stopped(server: Server, containers: Containers) -> Case:
     )
 
 
+def unpause_created(server: Server, containers: Containers) -> Case:
+    name = containers.name("idle")
+    _create(server, name)
+    return Case(
+        "POST",
+        f"/containers/{name}/unpause",
+        None,
+        "UnpauseContainer",
+        {"container": name},
+    )
+
+
 def remove_running(server: Server, containers: Containers) -> Case:
     name = containers.name("busy")
     _create(server, name, start=True)
@@ -186,6 +198,13 @@ PARITY = [
     ),
     pytest.param(
         pause_stopped, 409, "invalid_state", "Client.InvalidState", id="pause-stopped"
+    ),
+    pytest.param(
+        unpause_created,
+        409,
+        "invalid_state",
+        "Client.InvalidState",
+        id="unpause-created",
     ),
     pytest.param(
         remove_running, 409, "invalid_state", "Client.InvalidState", id="remove-running"
