@@ -24,7 +24,6 @@ from gateway.requestlog import (
     configure_logging,
 )
 from rest_service import api
-from rest_service.apidocs import apidocs
 from rest_service.problems import problem_response, register_problem_handlers
 from soap_service.application import SoapEndpoint
 
@@ -40,7 +39,6 @@ def create_flask_app(
     app.extensions["authenticator"] = authenticator
     app.extensions["settings"] = settings
     app.register_blueprint(api)
-    app.register_blueprint(apidocs)
     register_problem_handlers(app)
 
     @app.before_request

@@ -106,9 +106,7 @@ _LOOKUP = (
 _ACTION = (*_LOOKUP, errors.InvalidState)
 
 
-def _action(
-    name: str, summary: str, body: type[BaseModel] | None = None
-) -> Operation:
+def _action(name: str, summary: str, body: type[BaseModel] | None = None) -> Operation:
     return Operation(
         name=name,
         soap_name=f"{name.capitalize()}Container",
