@@ -10,10 +10,13 @@ answer.
 from __future__ import annotations
 
 import io
+import logging
 import time
 from typing import Any
 
 from gateway.errors import MalformedRequest, PayloadTooLarge
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 #: Bytes read and discarded from an oversized body before answering.
@@ -33,10 +36,23 @@ def _content_length(environ: dict[str, Any]) -> int | None:
 def _drain(stream: Any, budget: int) -> None:
     deadline = time.monotonic() + DRAIN_SECONDS
     while budget > 0 and time.monotonic() < deadline:
-        chunk = stream.read(min(CHUNK, budget))
+        chunk = _read(stream, min(CHUNK, budget))
         if not chunk:
             return
         budget -= len(chunk)
+
+
+def _read(stream: Any, size: int) -> bytes:
+    try:
+        chunk: bytes = stream.read(size)
+    except Exception as exc:
+        # The server's reader raises its own exception types for a malformed
+        # chunked encoding or a body cut short; to the caller it is one thing.
+        logger.warning("request body could not be read: %r", exc)
+        raise MalformedRequest(
+            f"request body could not be read: {type(exc).__name__}"
+        ) from exc
+    return chunk
 
 
 def read_body(environ: dict[str, Any], limit: int) -> bytes:
@@ -58,7 +74,7 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes:
     buffer = bytearray()
     want = limit + 1 if declared is None else declared
     while len(buffer) < want:
-        chunk = stream.read(min(CHUNK, want - len(buffer)))
+        chunk = _read(stream, min(CHUNK, want - len(buffer)))
         if not chunk:
             break
         buffer += chunk

@@ -46,6 +46,8 @@ USES = {
     errors.PayloadTooLarge: "The body exceeds GATEWAY_MAX_BODY_BYTES.",
     errors.UnsupportedMediaType: "The body is not sent as application/json.",
     errors.VersionMismatch: "A SOAP 1.2 envelope was sent to this SOAP 1.1 service.",
+    errors.MustUnderstand: "A SOAP header marked mustUnderstand is not processed.",
+    errors.BadHttpRequest: "gunicorn could not parse the HTTP request itself.",
     errors.EngineError: "The engine failed the request for a reason of its own.",
     errors.EngineUnavailable: "The engine's socket does not answer.",
     errors.EngineTimeout: "The engine did not answer within GATEWAY_ENGINE_TIMEOUT.",

@@ -25,6 +25,8 @@ answers with, and the SOAP 1.1 fault code::
     |   +-- UnsupportedMediaType 415  unsupported_media_type
     |   |                                                  Client.UnsupportedMediaType
     |   +-- VersionMismatch      400  version_mismatch     VersionMismatch
+    |   +-- MustUnderstand       400  must_understand      MustUnderstand
+    |   +-- BadHttpRequest       400  bad_http_request     Client.BadHttpRequest
     +-- EngineError              502  engine_error         Server.EngineError
     +-- EngineUnavailable        503  engine_unavailable   Server.EngineUnavailable
     +-- EngineTimeout            504  engine_timeout       Server.EngineTimeout
@@ -187,6 +189,22 @@ class VersionMismatch(ClientError):
     code = "version_mismatch"
     soap_fault = "VersionMismatch"
     title = "SOAP version mismatch"
+
+
+class MustUnderstand(ClientError):
+    """A SOAP header marked mustUnderstand that the service does not process."""
+
+    code = "must_understand"
+    soap_fault = "MustUnderstand"
+    title = "SOAP header not understood"
+
+
+class BadHttpRequest(ClientError):
+    """An HTTP request that the server could not parse (answered by gunicorn)."""
+
+    code = "bad_http_request"
+    soap_fault = "Client.BadHttpRequest"
+    title = "Malformed HTTP request"
 
 
 class EngineError(GatewayError):

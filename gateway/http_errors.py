@@ -11,7 +11,9 @@ import json
 import socket
 from typing import Any
 
-PROBLEM_TYPE = "urn:container-gateway:error:bad_http_request"
+from gateway.errors import BadHttpRequest
+
+PROBLEM_TYPE = "urn:container-gateway:error:" + BadHttpRequest.code
 
 
 def write_problem(sock: socket.socket, status: int, reason: str, message: str) -> None:
@@ -24,7 +26,7 @@ def write_problem(sock: socket.socket, status: int, reason: str, message: str) -
             "title": reason,
             "status": status,
             "detail": message[:500],
-            "code": "bad_http_request",
+            "code": BadHttpRequest.code,
         }
     ).encode()
     head = (

@@ -45,6 +45,7 @@ MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 # Docker refuses memory limits below 6 MiB.
 MIN_MEMORY_BYTES = 6 * 1024**2
 MAX_SIGNAL_NUMBER = 64
+MAX_TAIL = 999_999_999
 #: Prefix of the labels that mark a container as this gateway's.
 RESERVED_LABEL_PREFIX = "io.container-gateway."
 
@@ -118,7 +119,9 @@ class ResourceLimits(Model):
     memory: int | str | None = Field(
         None, description="Memory limit in bytes, or a unit string such as 256m."
     )
-    cpus: float | None = Field(None, gt=0, le=1024, description="CPUs, e.g. 0.5.")
+    # Docker's smallest CPU limit is 0.01 of a CPU; less would round to no
+    # limit at all or fail when the container starts.
+    cpus: float | None = Field(None, ge=0.01, le=1024, description="CPUs, e.g. 0.5.")
     pids: int | None = Field(None, ge=1, le=4_194_304, description="Max processes.")
 
     @field_validator("memory")
@@ -276,8 +279,8 @@ class LogsQuery(Model):
     @field_validator("tail")
     @classmethod
     def _tail_count(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 0:
-            raise ValueError("tail must be 0 or more, or 'all'")
+        if isinstance(value, int) and not 0 <= value <= MAX_TAIL:
+            raise ValueError(f"tail must be 0 to {MAX_TAIL}, or 'all'")
         return value
 
 

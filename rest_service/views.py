@@ -71,7 +71,9 @@ VIEW_OPERATIONS = {
 @api.before_request
 def check_request() -> None:
     """Reject clients that cannot take JSON or may not call the operation."""
-    if request.accept_mimetypes.best_match(JSON_TYPES) is None:
+    # No Accept header means any type is acceptable (RFC 9110, 12.5.1).
+    accept = request.headers.get("Accept")
+    if accept is not None and request.accept_mimetypes.best_match(JSON_TYPES) is None:
         raise errors.NotAcceptable(
             f"this API answers only in JSON; Accept {request.headers.get('Accept')!r} "
             "excludes application/json"
@@ -164,6 +166,11 @@ def inspect_container(ref: str) -> Response:
 @api.post("/containers/<ref>/<action>")
 def container_action(ref: str, action: str) -> Response:
     """Run a lifecycle action: start, stop, restart, kill, pause or unpause."""
+    if action == "logs":
+        raise errors.MethodNotAllowed(
+            f"method POST is not allowed on {request.path}; read logs with GET",
+            allow=["GET"],
+        )
     if action not in ACTION_BODIES:
         raise errors.RouteNotFound(
             f"unknown action {action!r}; use one of {', '.join(ACTION_BODIES)}"

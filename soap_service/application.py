@@ -42,8 +42,19 @@ DOMAIN_OPERATIONS = {
     "GetContainerLogs": "logs",
     "RemoveContainer": "remove",
 }
-# Errors about the HTTP exchange rather than the SOAP message.
-HTTP_LEVEL = frozenset({404, 405, 413, 415})
+
+
+class HttpLevelError(Exception):
+    """An error about the HTTP exchange rather than the SOAP message.
+
+    It is still answered with a fault envelope, but with the error's own
+    HTTP status (404, 405, 413 or 415) instead of 500.
+    """
+
+    def __init__(self, error: errors.GatewayError) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.status = error.http_status
 
 
 def build_application(engine: Engine | None = None) -> Application:
@@ -123,8 +134,12 @@ class SoapEndpoint:
     ) -> Iterable[bytes]:
         try:
             return self._dispatch(environ, start_response)
+        except HttpLevelError as exc:
+            return self._fault(exc.error, start_response, exc.status)
         except errors.GatewayError as exc:
-            return self._fault(exc, start_response)
+            # Faults about the SOAP message travel with HTTP 500, as SOAP 1.1
+            # over HTTP (and the WS-I Basic Profile) requires.
+            return self._fault(exc, start_response, 500)
 
     def _dispatch(
         self, environ: dict[str, Any], start_response: StartResponse
@@ -132,24 +147,35 @@ class SoapEndpoint:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "")
         if path not in ("", "/"):
-            raise errors.RouteNotFound(
-                f"no SOAP endpoint at /soap{path[:120]}; post to /soap"
+            raise HttpLevelError(
+                errors.RouteNotFound(
+                    f"no SOAP endpoint at /soap{path[:120]}; post to /soap"
+                )
             )
         if method in ("GET", "HEAD"):
             if environ.get("QUERY_STRING", "").lower() != "wsdl":
-                raise errors.MethodNotAllowed(
-                    "send SOAP requests with POST; the WSDL is at GET /soap?wsdl",
-                    allow=["GET", "HEAD", "POST"],
+                raise HttpLevelError(
+                    errors.MethodNotAllowed(
+                        "send SOAP requests with POST; the WSDL is at GET /soap?wsdl",
+                        allow=["GET", "HEAD", "POST"],
+                    )
                 )
             return self._send_wsdl(method, start_response)
         if method != "POST":
-            raise errors.MethodNotAllowed(
-                f"method {method[:20]} is not allowed; send SOAP requests with POST",
-                allow=["GET", "HEAD", "POST"],
+            raise HttpLevelError(
+                errors.MethodNotAllowed(
+                    f"method {method[:20]} is not allowed; send SOAP requests "
+                    "with POST",
+                    allow=["GET", "HEAD", "POST"],
+                )
             )
 
-        check_content_type(environ.get("CONTENT_TYPE"))
-        root = parse_envelope(read_body(environ, self.max_body_bytes))
+        try:
+            check_content_type(environ.get("CONTENT_TYPE"))
+            body = read_body(environ, self.max_body_bytes)
+        except (errors.UnsupportedMediaType, errors.PayloadTooLarge) as exc:
+            raise HttpLevelError(exc) from exc
+        root = parse_envelope(body)
         operation = operation_name(root)
         if operation not in self.operations:
             raise errors.RouteNotFound(
@@ -177,11 +203,8 @@ class SoapEndpoint:
         return [] if method == "HEAD" else [self.wsdl]
 
     def _fault(
-        self, error: errors.GatewayError, start_response: StartResponse
+        self, error: errors.GatewayError, start_response: StartResponse, status: int
     ) -> list[bytes]:
-        # Faults about the SOAP message travel with HTTP 500 as SOAP 1.1
-        # requires; those about the HTTP request itself keep their own status.
-        status = error.http_status if error.http_status in HTTP_LEVEL else 500
         body = fault_envelope(error)
         headers = [
             ("Content-Type", "text/xml; charset=utf-8"),

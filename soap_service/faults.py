@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from lxml import etree
@@ -105,8 +106,51 @@ def fault_envelope(error: errors.GatewayError) -> bytes:
     return document
 
 
+_EXPECTED = re.compile(r"Expected is \( \{[^}]*\}(\w+)")
+_NAMESPACE = re.compile(r"\{[^}]*\}")
+
+
+def schema_error(payload: etree._Element, entry: Any) -> errors.InvalidRequest:
+    """Turn an XML Schema error into an invalid-request error naming the field."""
+    message = _NAMESPACE.sub("", str(entry.message))
+    if len(message) > 300:
+        message = message[:297] + "..."
+    expected = _EXPECTED.search(str(entry.message))
+    field = expected.group(1) if expected else _field_at(payload, str(entry.path))
+    return errors.InvalidRequest(f"invalid request: {message}", field=field or None)
+
+
+def _field_at(payload: etree._Element, path: str) -> str:
+    # libxml2 reports paths such as /*/*[2]/*, whose first step is the
+    # operation element that was validated.
+    if not path.startswith("/*/"):
+        return ""
+    found = payload.xpath(path[3:])
+    if not found or not isinstance(found[0], etree._Element):
+        return ""
+    names = []
+    node: etree._Element | None = found[0]
+    while node is not None and node is not payload:
+        names.append(etree.QName(node).localname)
+        node = node.getparent()
+    return ".".join(reversed(names))
+
+
 class GatewaySoap11(Soap11):
     """SOAP 1.1 whose faults all carry a gateway error code in ``detail``."""
+
+    def set_validator(self, validator: Any) -> None:
+        super().set_validator(validator)
+        if self.validator is self.SCHEMA_VALIDATION:
+            # Spyne's own check raises a fault whose text is a bytes repr and
+            # names no field.
+            self.validate_document = self._validate_naming_field
+
+    def _validate_naming_field(self, payload: etree._Element) -> None:
+        schema = self.validation_schema
+        if schema.validate(payload):
+            return
+        raise RaisedFault(schema_error(payload, schema.error_log[0]))
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         # The body was parsed by soap_service.envelope with a hardened

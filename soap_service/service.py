@@ -9,7 +9,7 @@ from typing import Any
 from spyne import (
     Boolean,
     DateTime,
-    Integer,
+    Integer32,
     Iterable,
     ServiceBase,
     Unicode,
@@ -31,7 +31,7 @@ from soap_service import types
 from soap_service.faults import GatewayFault, RaisedFault
 
 Ref = Unicode(min_occurs=1, nillable=False, doc="Container name, id or id prefix.")
-Timeout = Integer(doc="Seconds to wait before SIGKILL.")
+Timeout = Integer32(doc="Seconds to wait before SIGKILL.")
 Flag = Boolean(doc="Defaults to false.")
 THROWS = [GatewayFault]
 
@@ -264,8 +264,15 @@ class ContainerService(ServiceBase):
         data = types.drop_none(
             {"tail": tail, "since": since, "timestamps": timestamps, "stream": stream}
         )
-        if isinstance(data.get("tail"), str) and data["tail"].isdigit():
-            data["tail"] = int(data["tail"])
+        tail = data.get("tail")
+        if isinstance(tail, str) and tail.isdigit():
+            # The schema allows any digit string; a count beyond int range of
+            # the engine is an invalid request, not a conversion crash.
+            if len(tail) > 9:
+                raise errors.InvalidRequest(
+                    "tail must be at most 999999999 lines, or all", field="tail"
+                )
+            data["tail"] = int(tail)
         query = validate(LogsQuery, data)
         return types.to_soap_logs(engine_of(ctx).logs(container, query))
 

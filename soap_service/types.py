@@ -13,7 +13,8 @@ from spyne import (
     ComplexModel,
     DateTime,
     Double,
-    Integer,
+    Integer32,
+    Integer64,
     Unicode,
 )
 
@@ -32,28 +33,30 @@ class KeyValue(Base):
     value = Unicode(min_occurs=1, nillable=False)
 
 
+# Sized integer types (xs:int, xs:long) let the schema reject a number with
+# thousands of digits before Python converts it.
 class ResourceLimits(Base):
     memory = Unicode(doc="Bytes, or a unit string such as 256m.")
     cpus = Double(doc="Number of CPUs, for example 0.5.")
-    pids = Integer(doc="Maximum number of processes.")
+    pids = Integer32(doc="Maximum number of processes.")
 
 
 class RestartPolicy(Base):
     name = Unicode(values=["no", "always", "unless-stopped", "on-failure"])
-    maximumRetryCount = Integer
+    maximumRetryCount = Integer32
 
 
 class PortBinding(Base):
-    containerPort = Integer(min_occurs=1, nillable=False)
+    containerPort = Integer32(min_occurs=1, nillable=False)
     protocol = Unicode(values=["tcp", "udp", "sctp"])
     hostIp = Unicode(doc="Defaults to 127.0.0.1.")
-    hostPort = Integer(doc="0 or absent lets the engine pick.")
+    hostPort = Integer32(doc="0 or absent lets the engine pick.")
 
 
 class ContainerLimits(Base):
-    memory = Integer
+    memory = Integer64
     cpus = Double
-    pids = Integer
+    pids = Integer64
 
 
 class Container(Base):
@@ -67,7 +70,7 @@ class Container(Base):
     createdAt = DateTime
     startedAt = DateTime
     finishedAt = DateTime
-    exitCode = Integer
+    exitCode = Integer32
     labels = KeyValue.customize(max_occurs="unbounded")
     limits = ContainerLimits
 
@@ -86,7 +89,7 @@ class Logs(Base):
     containerId = Unicode(min_occurs=1)
     lines = Unicode(max_occurs="unbounded")
     truncated = Boolean(min_occurs=1)
-    sizeBytes = Integer(min_occurs=1)
+    sizeBytes = Integer64(min_occurs=1)
 
 
 def key_values_to_dict(items: list[Any] | None, field: str) -> dict[str, str] | None:

@@ -91,8 +91,8 @@ def test_error_codes_unique() -> None:
 @pytest.mark.parametrize("cls", errors.error_classes(), ids=lambda cls: cls.__name__)
 def test_fault_prefix_matches_status(cls: type[errors.GatewayError]) -> None:
     expected = "Client." if cls.http_status < 500 else "Server."
-    if cls is errors.VersionMismatch:
-        expected = "VersionMismatch"
+    if cls in (errors.VersionMismatch, errors.MustUnderstand):
+        expected = cls.soap_fault
     assert cls.soap_fault.startswith(expected)
 
 
