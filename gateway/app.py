@@ -16,6 +16,7 @@ from gateway.bodies import read_body
 from gateway.config import Settings, check_exposure
 from gateway.docker_engine import DockerEngine
 from gateway.engine import Engine
+from gateway.lab import lab
 from gateway.policy import CreatePolicy
 from gateway.requestlog import (
     RequestIdMiddleware,
@@ -24,6 +25,7 @@ from gateway.requestlog import (
     configure_logging,
 )
 from rest_service import api
+from rest_service.apidocs import apidocs
 from rest_service.problems import problem_response, register_problem_handlers
 from soap_service.application import SoapEndpoint
 
@@ -39,6 +41,8 @@ def create_flask_app(
     app.extensions["authenticator"] = authenticator
     app.extensions["settings"] = settings
     app.register_blueprint(api)
+    app.register_blueprint(apidocs)
+    app.register_blueprint(lab)
     register_problem_handlers(app)
 
     @app.before_request

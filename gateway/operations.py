@@ -1,16 +1,16 @@
 """The domain operations, declared once for both protocols.
 
-Each :class:`Operation` names what the REST API and the SOAP service offer
-for one engine call: its SOAP operation, its HTTP method and path, the
-models that validate its input, the model of its result, the HTTP status
-of success and the errors it can end in. The OpenAPI document is generated
-from this registry, and tests check the REST routes and the WSDL against
-it, so an operation, a field or an error code cannot exist in one protocol
-only.
+Each :class:`Operation` describes one engine call as the REST API and the
+SOAP service offer it. It names the SOAP operation, the HTTP method and
+path, the models that validate the input and the model of the result. It
+also gives the HTTP status of success and the errors the call can raise.
+The OpenAPI document is generated from this registry, and tests check the
+REST routes and the WSDL against it, so an operation, a field or an error
+code cannot exist in one protocol only.
 
 Field names follow each protocol's convention: snake_case in JSON and
 camelCase in the WSDL. :func:`soap_name` is the one mapping between the
-two, and :func:`soap_shape` says how a JSON value travels in SOAP (a JSON
+two, and :func:`soap_shape` gives the form of a JSON value in SOAP (a JSON
 object of strings, such as ``env``, is a list of ``KeyValue`` elements).
 """
 
@@ -22,7 +22,7 @@ import typing
 from dataclasses import dataclass
 from enum import Enum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from gateway import errors
@@ -43,7 +43,7 @@ ErrorClass = type[errors.GatewayError]
 
 
 class ContainerList(BaseModel):
-    """The REST answer of list; SOAP returns the same items as an array."""
+    """The REST response of list; SOAP returns the same items as an array."""
 
     containers: list[Container]
 
@@ -59,7 +59,7 @@ class Operation:
     #: Path under ``/api/v1``, with ``{ref}`` for the container reference.
     path: str
     summary: str
-    #: Result model; the REST answer is empty when *status* is 204.
+    #: Result model. The REST response has no body when *status* is 204.
     response: type[BaseModel]
     status: int
     #: Errors the operation itself can raise, in both protocols.
@@ -86,7 +86,7 @@ class Operation:
         return self.method != "GET"
 
 
-#: Errors any request can end in: the engine's and the gateway's own.
+#: Errors that any request can raise: the engine's and the gateway's own.
 ENGINE_ERRORS: tuple[ErrorClass, ...] = (
     errors.GatewayError,
     errors.EngineError,
@@ -97,6 +97,26 @@ ENGINE_ERRORS: tuple[ErrorClass, ...] = (
 AUTH_ERRORS: tuple[ErrorClass, ...] = (errors.Unauthorized,)
 #: A reader token calling an operation that changes a container.
 ROLE_ERRORS: tuple[ErrorClass, ...] = (errors.Forbidden,)
+#: REST errors about the HTTP request rather than the operation.
+REST_REQUEST_ERRORS: tuple[ErrorClass, ...] = (
+    errors.NotAcceptable,
+    errors.PayloadTooLarge,
+)
+#: REST errors of a JSON body, for the operations that read one.
+REST_BODY_ERRORS: tuple[ErrorClass, ...] = (
+    errors.MalformedRequest,
+    errors.UnsupportedMediaType,
+)
+#: SOAP errors about the HTTP request or the envelope, for every operation.
+SOAP_REQUEST_ERRORS: tuple[ErrorClass, ...] = (
+    errors.InvalidRequest,
+    errors.MalformedRequest,
+    errors.RouteNotFound,
+    errors.MethodNotAllowed,
+    errors.PayloadTooLarge,
+    errors.UnsupportedMediaType,
+    errors.VersionMismatch,
+)
 
 _LOOKUP = (
     errors.InvalidRequest,
@@ -135,7 +155,7 @@ OPERATIONS: tuple[Operation, ...] = (
             errors.ImageNotFound,
             errors.NameConflict,
             errors.PolicyViolation,
-            # A create asked to start runs the start and reports its errors.
+            # A create request with start=true also reports the start's errors.
             errors.InvalidState,
         ),
         body=CreateRequest,
@@ -200,37 +220,95 @@ BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}
 BY_SOAP_NAME: dict[str, Operation] = {op.soap_name: op for op in OPERATIONS}
 
 
-def operation_errors(op: Operation) -> tuple[ErrorClass, ...]:
-    """Return the errors *op* can end in whatever the protocol, in tree order."""
-    found = {*op.errors, *ENGINE_ERRORS, *AUTH_ERRORS}
-    if op.mutating:
-        found.update(ROLE_ERRORS)
+def _in_tree_order(found: set[ErrorClass]) -> tuple[ErrorClass, ...]:
     return tuple(cls for cls in errors.error_classes() if cls in found)
 
 
-#: JSON names whose SOAP element is not their plain camelCase form: the
-#: REST path's container reference is the ``container`` element in SOAP.
-SOAP_NAMES: dict[str, str] = {"ref": "container"}
+def operation_errors(op: Operation) -> tuple[ErrorClass, ...]:
+    """Return the errors *op* can raise in either protocol, in tree order."""
+    found = {*op.errors, *ENGINE_ERRORS, *AUTH_ERRORS}
+    if op.mutating:
+        found.update(ROLE_ERRORS)
+    return _in_tree_order(found)
 
 
-def soap_name(json_name: str) -> str:
-    """Return the WSDL element name of a JSON field or parameter."""
-    if json_name in SOAP_NAMES:
-        return SOAP_NAMES[json_name]
+def rest_errors(op: Operation) -> tuple[ErrorClass, ...]:
+    """Return every error the REST API can respond to *op* with."""
+    found = {*operation_errors(op), *REST_REQUEST_ERRORS}
+    if op.reads_body:
+        found.update(REST_BODY_ERRORS)
+    return _in_tree_order(found)
+
+
+def soap_errors(op: Operation) -> tuple[ErrorClass, ...]:
+    """Return every error the SOAP service can respond to *op* with."""
+    return _in_tree_order({*operation_errors(op), *SOAP_REQUEST_ERRORS})
+
+
+#: The SOAP element of each REST path parameter. The container reference in
+#: the path is the ``container`` element.
+PATH_PARAMETERS: dict[str, str] = {"ref": "container"}
+
+
+def soap_name(json_name: str, *, path_parameter: bool = False) -> str:
+    """Return the WSDL element name of a JSON field or REST parameter."""
+    if path_parameter:
+        return PATH_PARAMETERS[json_name]
     head, *rest = json_name.split("_")
     return head + "".join(part.capitalize() for part in rest)
 
 
-def json_name(element: str) -> str:
+def json_name(element: str, *, path_parameter: bool = False) -> str:
     """Return the JSON name of a WSDL element: the inverse of :func:`soap_name`."""
-    for name, soap in SOAP_NAMES.items():
-        if soap == element:
-            return name
+    if path_parameter:
+        (name,) = [key for key, soap in PATH_PARAMETERS.items() if soap == element]
+        return name
     return re.sub(r"[A-Z]", lambda match: "_" + match.group().lower(), element)
 
 
+#: JSON fields that SOAP carries inside one group element, by operation and
+#: group. The host options of create are in a ``hostOptions`` element.
+SOAP_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "create": {
+        "hostOptions": (
+            "privileged",
+            "cap_add",
+            "devices",
+            "binds",
+            "volumes_from",
+            "pid_mode",
+            "ipc_mode",
+            "userns_mode",
+            "security_opt",
+            "sysctls",
+            "cgroup_parent",
+            "runtime",
+        )
+    }
+}
+
+
+def soap_request_names(op: Operation) -> dict[str, str]:
+    """Return the SOAP element of each input of *op*, by its JSON name.
+
+    Fields of a :data:`SOAP_GROUPS` group are left out, because the group
+    element contains them.
+    """
+    names = {name: soap_name(name, path_parameter=True) for name in op.path_params}
+    grouped = {
+        name for group in SOAP_GROUPS.get(op.name, {}).values() for name in group
+    }
+    for model in op.request_models:
+        names.update(
+            (name, soap_name(name))
+            for name in model.model_fields
+            if name not in grouped
+        )
+    return names
+
+
 class SoapShape(str, Enum):
-    """How one JSON value is carried in a SOAP message."""
+    """The form of one JSON value in a SOAP message."""
 
     #: One element with a simple value.
     SCALAR = "scalar"
@@ -255,7 +333,7 @@ def _unwrap_optional(annotation: object) -> object:
 
 
 def nested_model(field: FieldInfo) -> type[BaseModel] | None:
-    """Return the model a field holds, alone or as list items, if any."""
+    """Return the model a field contains, alone or as list items, if any."""
     annotation = _unwrap_optional(field.annotation)
     if typing.get_origin(annotation) is list:
         annotation = _unwrap_optional(typing.get_args(annotation)[0])
@@ -281,10 +359,7 @@ def soap_shape(field: FieldInfo) -> SoapShape:
 
 def request_fields(op: Operation) -> dict[str, FieldInfo]:
     """Return every input of *op* by JSON name: path, query and body."""
-    fields: dict[str, FieldInfo] = {
-        name: Field(description="Container name, id or id prefix.")
-        for name in op.path_params
-    }
+    fields = {name: FieldInfo.from_annotation(str) for name in op.path_params}
     for model in op.request_models:
         fields.update(model.model_fields)
     return fields

@@ -65,3 +65,10 @@ def configure_logging(level: str) -> None:
         if not logger.handlers:
             logger.addHandler(handler)
         logger.setLevel(level)
+    # Spyne logs every fault with a traceback at ERROR level, client faults
+    # included. The engine's INFO line per operation already records each
+    # outcome, and soap_service.faults logs unexpected server faults, so
+    # only Spyne's record of an exception it did not expect is kept.
+    logging.getLogger("spyne.application").setLevel(logging.CRITICAL + 1)
+    logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL + 1)
+    logging.getLogger("spyne.application.server").setLevel(logging.ERROR)

@@ -142,8 +142,11 @@ class ContainerService(ServiceBase):
                 {"memory": limits.memory, "cpus": limits.cpus, "pids": limits.pids}
             )
         if ports is not None:
+            # A nil item stays None, so that validation names ports.N.
             data["ports"] = [
-                types.drop_none(
+                None
+                if port is None
+                else types.drop_none(
                     {
                         "container_port": port.containerPort,
                         "protocol": port.protocol,

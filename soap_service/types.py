@@ -98,6 +98,10 @@ def key_values_to_dict(items: list[Any] | None, field: str) -> dict[str, str] | 
         return None
     result: dict[str, str] = {}
     for item in items:
+        if item is None:
+            raise InvalidRequest(
+                f"{field}: an item is nil; leave out items without a key", field=field
+            )
         if item.key in result:
             raise InvalidRequest(f"{field}: key {item.key!r} is repeated", field=field)
         result[item.key] = item.value if item.value is not None else ""
