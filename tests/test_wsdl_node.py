@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from gateway.operations import BY_SOAP_NAME
-from tests.conftest import REPO, Server
+from tests.conftest import DEMO_IMAGE, REPO, Containers, Server
 
 NODE_DIR = REPO / "tests" / "wsdl-node"
 COMMITTED = REPO / "wsdl" / "container_gateway.wsdl"
@@ -93,3 +93,37 @@ def test_inspect_fault(served: subprocess.CompletedProcess[str]) -> None:
         "faultcode": "soap11env:Client.ContainerNotFound",
         "code": "container_not_found",
     }
+
+
+def test_node_soap_lifecycle(node: str, server: Server, containers: Containers) -> None:
+    name = containers.name("node")
+    result = subprocess.run(
+        [
+            node,
+            "lifecycle.js",
+            server.soap + "?wsdl",
+            server.soap,
+            name,
+            DEMO_IMAGE,
+        ],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    steps = json.loads(result.stdout)
+    assert steps["create"] == "created"
+    assert steps["start"] == "running"
+    assert steps["inspect"] == name
+    assert steps["pause"] == "paused"
+    assert steps["unpause"] == "running"
+    assert steps["list"] == [name]
+    assert steps["logs"] == ["from-node"]
+    assert steps["restart"] == "running"
+    assert steps["kill"] == "exited"
+    assert steps["stop"] is False
+    assert steps["remove"] is True
+    assert steps["fault"]["status"] == 500
+    assert steps["fault"]["faultcode"].endswith("Client.ContainerNotFound")
+    assert steps["fault"]["code"] == "container_not_found"
