@@ -79,10 +79,66 @@ def build_wsdl(soap_address: str) -> bytes:
     # Indented, so that the committed copy in wsdl/ reads and diffs well.
     root = etree.fromstring(wsdl.get_interface_document())
     _sort_schema(root)
+    _declare_security(root)
     document: bytes = etree.tostring(
         root, pretty_print=True, xml_declaration=True, encoding="UTF-8"
     )
     return document
+
+
+WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
+WSP_NS = "http://schemas.xmlsoap.org/ws/2004/09/policy"
+SP_NS = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
+WSU_NS = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+)
+AUTH_DOC = (
+    "Authentication, when the gateway has API tokens: send the HTTP header "
+    "'Authorization: Bearer <token>', or a WS-Security UsernameToken with "
+    "PasswordDigest, a Nonce and a Created time, whose username is the "
+    "token's owner and whose password is the SOAP password that "
+    "'python -m gateway.auth new' prints. Failures are Client.Authentication "
+    "and Client.Forbidden faults."
+)
+
+
+def _declare_security(root: etree._Element) -> None:
+    """Describe the optional WS-Security UsernameToken in the WSDL.
+
+    A WS-SecurityPolicy assertion on the binding tells policy-aware tools
+    about the header, and a wsdl:documentation element tells people.
+    The empty alternative covers bearer tokens and a gateway with no tokens.
+    """
+    policy = etree.Element(
+        f"{{{WSP_NS}}}Policy",
+        {f"{{{WSU_NS}}}Id": "UsernameTokenPolicy"},
+        nsmap={"wsp": WSP_NS, "sp": SP_NS, "wsu": WSU_NS},
+    )
+    choice = etree.SubElement(policy, f"{{{WSP_NS}}}ExactlyOne")
+    with_token = etree.SubElement(choice, f"{{{WSP_NS}}}All")
+    supporting = etree.SubElement(with_token, f"{{{SP_NS}}}SupportingTokens")
+    token = etree.SubElement(
+        etree.SubElement(supporting, f"{{{WSP_NS}}}Policy"),
+        f"{{{SP_NS}}}UsernameToken",
+        {f"{{{SP_NS}}}IncludeToken": (f"{SP_NS}/IncludeToken/AlwaysToRecipient")},
+    )
+    etree.SubElement(
+        etree.SubElement(token, f"{{{WSP_NS}}}Policy"), f"{{{SP_NS}}}HashPassword"
+    )
+    etree.SubElement(choice, f"{{{WSP_NS}}}All")
+    root.insert(0, policy)
+
+    binding = root.find(f"{{{WSDL_NS}}}binding")
+    if binding is not None:
+        binding.insert(
+            0,
+            etree.Element(f"{{{WSP_NS}}}PolicyReference", URI="#UsernameTokenPolicy"),
+        )
+    service = root.find(f"{{{WSDL_NS}}}service")
+    if service is not None:
+        documentation = etree.Element(f"{{{WSDL_NS}}}documentation")
+        documentation.text = AUTH_DOC
+        service.insert(0, documentation)
 
 
 def _sort_schema(root: etree._Element) -> None:

@@ -388,3 +388,23 @@ def test_public_bind_refused(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "refusing to listen on 192.0.2.1:8080 without API tokens" in result.stderr
     assert "python -m gateway.auth new" in result.stderr
+
+
+def test_wsdl_declares_username_token(secure: SecureServer) -> None:
+    from lxml import etree
+
+    wsdl = etree.fromstring(
+        requests.get(secure.server.soap + "?wsdl", timeout=10).content
+    )
+    sp = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
+    wsp = "http://schemas.xmlsoap.org/ws/2004/09/policy"
+    wsdl_ns = "http://schemas.xmlsoap.org/wsdl/"
+    assert (
+        wsdl.find(f".//{{{sp}}}UsernameToken/{{{wsp}}}Policy/{{{sp}}}HashPassword")
+        is not None
+    )
+    reference = wsdl.find(f"{{{wsdl_ns}}}binding/{{{wsp}}}PolicyReference")
+    assert reference is not None
+    assert reference.get("URI") == "#UsernameTokenPolicy"
+    documentation = wsdl.findtext(f"{{{wsdl_ns}}}service/{{{wsdl_ns}}}documentation")
+    assert "UsernameToken" in documentation
