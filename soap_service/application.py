@@ -15,6 +15,7 @@ from gateway import errors
 from gateway.access import Authenticator, enter_request
 from gateway.bodies import read_body
 from gateway.engine import Engine
+from gateway.operations import BY_SOAP_NAME
 from gateway.requestlog import StartResponse
 from soap_service.envelope import (
     check_content_type,
@@ -29,19 +30,7 @@ from soap_service.wssecurity import username_token
 
 SERVICE_NAME = "ContainerGateway"
 # The domain operation of each SOAP operation, for the role check.
-DOMAIN_OPERATIONS = {
-    "CreateContainer": "create",
-    "StartContainer": "start",
-    "StopContainer": "stop",
-    "RestartContainer": "restart",
-    "KillContainer": "kill",
-    "PauseContainer": "pause",
-    "UnpauseContainer": "unpause",
-    "InspectContainer": "inspect",
-    "ListContainers": "list",
-    "GetContainerLogs": "logs",
-    "RemoveContainer": "remove",
-}
+DOMAIN_OPERATIONS = {soap: op.name for soap, op in BY_SOAP_NAME.items()}
 
 
 class HttpLevelError(Exception):
