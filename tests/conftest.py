@@ -55,7 +55,22 @@ class Server:
 
 
 def start_server(tmp_dir: Path, **env: str) -> Server:
-    """Start gunicorn with *env* added to the environment and wait until up."""
+    """Start gunicorn with *env* added to the environment and wait until up.
+
+    The free port is only free when it is picked, so a start that loses the
+    port to another process is retried on a new one.
+    """
+    for _ in range(3):
+        server = _launch(tmp_dir, env)
+        if _wait_until_up(server):
+            return server
+        stop_server(server)
+        if "Address already in use" not in server.log():
+            break
+    raise RuntimeError(f"gunicorn did not come up:\n{server.log()}")
+
+
+def _launch(tmp_dir: Path, env: dict[str, str]) -> Server:
     port = free_port()
     log_path = tmp_dir / f"gunicorn-{port}.log"
     server_env = {
@@ -79,20 +94,26 @@ def start_server(tmp_dir: Path, **env: str) -> Server:
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    return Server(f"http://127.0.0.1:{port}", process, log_path)
+
+
+def _wait_until_up(server: Server) -> bool:
+    # The health check alone could be answered by another server that took
+    # the port first, so gunicorn's own log must also show it listening.
+    listening = f"Listening at: {server.base_url} ({server.process.pid})"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited early:\n{server.log()}")
+        if server.process.poll() is not None:
+            return False
         try:
-            if requests.get(server.base_url + "/healthz", timeout=1).ok:
-                return server
+            healthy = requests.get(server.base_url + "/healthz", timeout=1).ok
         except requests.RequestException:
             # Not listening yet, or too busy to answer within a second.
-            pass
+            healthy = False
+        if healthy and listening in server.log():
+            return True
         time.sleep(0.1)
-    stop_server(server)
-    raise RuntimeError(f"gunicorn did not come up:\n{server.log()}")
+    return False
 
 
 def stop_server(server: Server) -> None:
