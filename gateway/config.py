@@ -71,6 +71,8 @@ class Settings:
     #: Seconds a UsernameToken's Created time may differ from the clock.
     wsse_window: int = 300
     wsse_password_text: bool = False
+    #: Whether gunicorn writes an access log line per request to stdout.
+    access_log: bool = True
     workers: int = 2
     threads: int = 16
     log_level: str = "INFO"
@@ -117,6 +119,7 @@ class Settings:
             threads=_env_int("GATEWAY_THREADS", cls.threads, 1),
             log_level=_env_str("GATEWAY_LOG_LEVEL", cls.log_level).upper(),
             state_dir=_env_str("GATEWAY_STATE_DIR", cls.state_dir),
+            access_log=_env_bool("GATEWAY_ACCESS_LOG", cls.access_log),
             audit_log=os.environ.get("GATEWAY_AUDIT_LOG", cls.audit_log),
             instance=_env_str("GATEWAY_INSTANCE", cls.instance),
             show_unmanaged=_env_bool("GATEWAY_SHOW_UNMANAGED", cls.show_unmanaged),
