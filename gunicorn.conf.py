@@ -18,7 +18,7 @@ except ConfigurationError as exc:
     raise SystemExit(f"container-gateway: {exc}") from None
 
 bind = [_settings.bind]
-# Threaded workers, so that a stop waiting out its timeout holds one thread,
+# Threaded workers, so that a stop waiting out its timeout occupies one thread,
 # not a whole worker.
 worker_class = "gthread"
 workers = _settings.workers

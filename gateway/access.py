@@ -1,4 +1,4 @@
-"""Who may call what: authentication shared by both protocols."""
+"""Authentication and the caller of each request, shared by both protocols."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ def create_flask_app(
 
     @app.get("/readyz")
     def readyz() -> Response:
-        """Report whether the container engine answers."""
+        """Report whether the container engine responds to a ping."""
         try:
             engine.ping()
         except errors.GatewayError as exc:

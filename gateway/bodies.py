@@ -1,10 +1,9 @@
 """Bounded reading of request bodies, shared by both protocols.
 
-Each body is read once, up to the configured limit, before any parser sees
+Each body is read once, up to the configured limit, before any parser reads
 it. A body over the limit is drained (up to :data:`DRAIN_LIMIT`) before the
-413 answer is sent, because closing a socket that still holds unread data
-makes the kernel reset the connection, and the client would never see the
-answer.
+413 response is sent. Closing a socket that still has unread data makes the
+kernel reset the connection, so the client would never receive the response.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from gateway.errors import MalformedRequest, PayloadTooLarge
 logger = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
-#: Bytes read and discarded from an oversized body before answering.
+#: Bytes read and discarded from an oversized body before the response.
 DRAIN_LIMIT = 32 * 1024 * 1024
 DRAIN_SECONDS = 5.0
 

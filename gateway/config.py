@@ -145,7 +145,7 @@ class Settings:
 def check_exposure(settings: Settings, tokens_configured: bool) -> None:
     """Refuse a bind beyond loopback when no token protects the gateway.
 
-    Whoever reaches the gateway controls the Docker Engine, which is root on
+    Any client that reaches the gateway controls the Docker Engine, which is root on
     the host, so an open gateway on a public address is a remote root shell.
     """
     if tokens_configured or settings.bind_is_loopback:

@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 #: Labels on every container the gateway creates.
 INSTANCE_LABEL = RESERVED_LABEL_PREFIX + "instance"
 OWNER_LABEL = RESERVED_LABEL_PREFIX + "owner"
-# Network modes the engine knows without a network object of that name.
+# Network modes that need no network object of that name on the engine.
 BUILTIN_NETWORKS = frozenset({"none", "host", "bridge", "default"})
 ACTIVE_STATES = frozenset({"running", "paused", "restarting"})
 _NANOS = re.compile(r"(\.\d{6})\d+")
@@ -94,6 +94,7 @@ def container_from_inspect(info: dict[str, Any]) -> Container:
     command = command.removeprefix("'' ")
     nano_cpus = host.get("NanoCpus") or 0
     pids = host.get("PidsLimit") or 0
+
     return Container(
         container_id=container_id,
         short_id=container_id[:12],
@@ -166,8 +167,8 @@ class DockerEngine:
         return self._client
 
     def _connect(self) -> docker.APIClient:
-        # The SDK asks the engine for its API version while it is built, so
-        # any failure here means that no engine could be reached.
+        # The SDK requests the engine's API version while it is built, so any
+        # failure here means that no engine could be reached.
         try:
             with engine_errors("connect"):
                 client: docker.APIClient = docker.from_env(
@@ -248,7 +249,7 @@ class DockerEngine:
                 info: dict[str, Any] = self.api.inspect_container(ref)
         except (errors.EngineError, errors.InvalidRequest) as exc:
             # Engines disagree on the status for an id prefix that matches
-            # several containers (Docker 20.10 answers 500, later ones 400),
+            # several containers (Docker 20.10 returns 500, later ones 400),
             # so the list of matching ids decides. Only this gateway's
             # containers count: a prefix shared with another container on
             # the host still names the one container this gateway has.
@@ -426,7 +427,7 @@ class DockerEngine:
             info = self._lookup(ref, record)
             # Unpausing a running container changes nothing. Any other state
             # than paused is a conflict, checked here because Docker 20.10
-            # answers it with a 500 rather than a 409.
+            # returns a 500 for it rather than a 409.
             state = info["State"]["Status"]
             if state not in ("running", "paused"):
                 raise errors.InvalidState(

@@ -1,8 +1,8 @@
 """Translation of Docker SDK and transport exceptions into gateway errors.
 
 This is the only place that looks at ``docker.errors`` and ``requests``
-exceptions. Engine replies are told apart by HTTP status code and by the
-operation that got them, never by the text of the engine's message.
+exceptions. Engine replies are distinguished by HTTP status code and by the
+operation that received them, never by the text of the engine's message.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _api_error(exc: Exception, operation: str) -> errors.GatewayError:
             return errors.NameConflict(message, field="name")
         return errors.InvalidState(message)
     if status in (401, 403):
-        return errors.EngineError(f"engine refused the request: {message}")
+        return errors.EngineError(f"engine rejected the request: {message}")
     if 400 <= status < 500:
         return errors.InvalidRequest(message)
     return errors.EngineError(f"engine failed ({status}): {message}")
@@ -74,7 +74,7 @@ def _unreachable(exc: Exception, operation: str) -> errors.GatewayError:
 
 
 def _timed_out(exc: Exception, operation: str) -> errors.GatewayError:
-    return errors.EngineTimeout(f"container engine did not answer {operation} in time")
+    return errors.EngineTimeout(f"container engine timed out during {operation}")
 
 
 Translator = Callable[[Exception, str], errors.GatewayError]

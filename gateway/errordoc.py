@@ -49,8 +49,8 @@ USES = {
     errors.MustUnderstand: "A SOAP header marked mustUnderstand is not processed.",
     errors.BadHttpRequest: "gunicorn could not parse the HTTP request itself.",
     errors.EngineError: "The engine failed the request for a reason of its own.",
-    errors.EngineUnavailable: "The engine's socket does not answer.",
-    errors.EngineTimeout: "The engine did not answer within GATEWAY_ENGINE_TIMEOUT.",
+    errors.EngineUnavailable: "The engine's socket is missing or refuses connections.",
+    errors.EngineTimeout: "The engine did not respond within GATEWAY_ENGINE_TIMEOUT.",
 }
 
 
@@ -69,7 +69,7 @@ EXAMPLE_MESSAGES = {
 
 
 def _examples(cls: type[errors.GatewayError]) -> str:
-    # Rendered by the same functions that answer real requests. They live in
+    # Rendered by the same functions that build real responses. They live in
     # the protocol packages, which depend on this one, hence the late import.
     from rest_service.problems import problem_body
     from soap_service.faults import fault_envelope

@@ -2,8 +2,8 @@
 
 Every error a request can end in is a :class:`GatewayError`. Each class
 carries a stable ``code`` (the ``code`` member of REST problem details and the
-``code`` element of a SOAP fault's ``detail``), the HTTP status the REST API
-answers with, and the SOAP 1.1 fault code::
+``code`` element of a SOAP fault's ``detail``), the HTTP status of the REST
+response, and the SOAP 1.1 fault code::
 
     GatewayError                 500  internal_error       Server.InternalError
     +-- ConfigurationError       500  configuration_error  Server.Configuration
@@ -200,7 +200,7 @@ class MustUnderstand(ClientError):
 
 
 class BadHttpRequest(ClientError):
-    """An HTTP request that the server could not parse (answered by gunicorn)."""
+    """An HTTP request that the server could not parse (rejected by gunicorn itself)."""
 
     code = "bad_http_request"
     soap_fault = "Client.BadHttpRequest"

@@ -1,6 +1,6 @@
-"""Problem details for the errors gunicorn answers before the app runs.
+"""Problem details for the errors gunicorn handles before the app runs.
 
-gunicorn answers a request line that is too long, a malformed header or a
+gunicorn responds to a request line that is too long, a malformed header or a
 bad chunk size itself, with a small HTML page. The gateway promises JSON for
 every error, so :func:`install` replaces gunicorn's writer of those pages.
 """
@@ -17,7 +17,7 @@ PROBLEM_TYPE = "urn:container-gateway:error:" + BadHttpRequest.code
 
 
 def write_problem(sock: socket.socket, status: int, reason: str, message: str) -> None:
-    """Send an ``application/problem+json`` answer and close the connection."""
+    """Send an ``application/problem+json`` response and close the connection."""
     from gunicorn import util
 
     body = json.dumps(

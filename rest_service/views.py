@@ -75,7 +75,7 @@ def check_request() -> None:
     accept = request.headers.get("Accept")
     if accept is not None and request.accept_mimetypes.best_match(JSON_TYPES) is None:
         raise errors.NotAcceptable(
-            f"this API answers only in JSON; Accept {request.headers.get('Accept')!r} "
+            f"this API responds only in JSON; Accept {request.headers.get('Accept')!r} "
             "excludes application/json"
         )
     authenticator: Authenticator = current_app.extensions["authenticator"]

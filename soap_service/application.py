@@ -32,12 +32,11 @@ from soap_service.wssecurity import username_token
 SERVICE_NAME = "ContainerGateway"
 
 # Spyne runs a full gc.collect() when a request ends, at most once a second
-# per process (spyne/context.py, MethodContext.close, Spyne 2.14), to close
-# file descriptors of attachments, which this service never has. With the
-# gateway loaded a collection takes tens of milliseconds and holds the GIL,
-# stalling REST requests on the same worker too; the benchmark measured it
-# at up to half of the wall time under load. Python's own generational
-# collector still runs.
+# per process (spyne/context.py, MethodContext.close, Spyne 2.14), so that
+# file descriptors of attachments close early. This service has no file
+# attachments. With the gateway loaded, one collection took 36 to 40 ms and
+# held the GIL, which stalls REST requests on the same worker too (profile in
+# docs/performance.md). Python's own generational collector still runs.
 spyne.const.MIN_GC_INTERVAL = float("inf")
 # The domain operation of each SOAP operation, for the role check.
 DOMAIN_OPERATIONS = {soap: op.name for soap, op in BY_SOAP_NAME.items()}
@@ -46,7 +45,7 @@ DOMAIN_OPERATIONS = {soap: op.name for soap, op in BY_SOAP_NAME.items()}
 class HttpLevelError(Exception):
     """An error about the HTTP exchange rather than the SOAP message.
 
-    It is still answered with a fault envelope, but with the error's own
+    It is still sent as a fault envelope, but with the error's own
     HTTP status (404, 405, 413 or 415) instead of 500.
     """
 
@@ -104,8 +103,8 @@ AUTH_DOC = (
 def _declare_security(root: etree._Element) -> None:
     """Describe the optional WS-Security UsernameToken in the WSDL.
 
-    A WS-SecurityPolicy assertion on the binding tells policy-aware tools
-    about the header, and a wsdl:documentation element tells people.
+    A WS-SecurityPolicy assertion on the binding describes the header to
+    policy-aware tools, and a wsdl:documentation element to people.
     The empty alternative covers bearer tokens and a gateway with no tokens.
     """
     policy = etree.Element(
@@ -167,7 +166,7 @@ class SoapEndpoint:
 
     The WSDL is built at start-up from the configured public URL, so its
     ``soap:address`` never depends on the Host header of a request. Every
-    request is checked here before Spyne sees it: method, content type,
+    request is checked here before it reaches Spyne: method, content type,
     body size, XML safety, envelope version and SOAPAction.
     """
 

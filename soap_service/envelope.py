@@ -211,8 +211,8 @@ def check_soap_action(soap_action: str | None, operation: str) -> None:
     """Reject a ``SOAPAction`` header that names another operation.
 
     The Body decides which operation runs. An empty or absent header is
-    accepted; a header naming a different operation is an error rather than
-    being ignored, so a client cannot believe it called something else.
+    accepted. A header naming a different operation is an error rather than
+    ignored, so that a client cannot believe it called something else.
     """
     if soap_action is None:
         return

@@ -98,8 +98,8 @@ def _launch(tmp_dir: Path, env: dict[str, str]) -> Server:
 
 
 def _wait_until_up(server: Server) -> bool:
-    # The health check alone could be answered by another server that took
-    # the port first, so gunicorn's own log must also show it listening.
+    # Another server that took the port first could pass the health check,
+    # so gunicorn's own log must also show it listening.
     listening = f"Listening at: {server.base_url} ({server.process.pid})"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -108,7 +108,7 @@ def _wait_until_up(server: Server) -> bool:
         try:
             healthy = requests.get(server.base_url + "/healthz", timeout=1).ok
         except requests.RequestException:
-            # Not listening yet, or too busy to answer within a second.
+            # Not listening yet, or too busy to respond within a second.
             healthy = False
         if healthy and listening in server.log():
             return True

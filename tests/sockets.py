@@ -64,7 +64,7 @@ class EngineProxy(UnixListener):
 
 
 class SilentEngine(UnixListener):
-    """Answer the version request, then read requests but never answer."""
+    """Respond to the version request, then read requests but never respond."""
 
     VERSION = b'{"ApiVersion": "1.41", "Version": "silent"}'
 

@@ -152,7 +152,7 @@ CASES = [
         id="env-name-equals",
     ),
     pytest.param(
-        # XML 1.0 cannot carry U+0000 even as &#0;, so SOAP sees a message
+        # XML 1.0 cannot carry U+0000 even as &#0;, so SOAP receives a message
         # that is not well-formed.
         BadInput(
             {"env": {"A": "x\x00y"}},

@@ -1,7 +1,7 @@
 """Every error code through both protocols: same scenario, matching errors.
 
 Each scenario runs once over REST and once over SOAP against the same
-server. REST must answer with the status and problem ``code`` of the table,
+server. REST must respond with the status and problem ``code`` of the table,
 and SOAP with HTTP 500 and the fault code of the same row, whose ``detail``
 carries the same stable code.
 """

@@ -1,4 +1,4 @@
-"""A slow stop holds one thread only, and SIGTERM lets requests finish."""
+"""A slow stop occupies one thread only, and SIGTERM lets requests finish."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_slow_stop_keeps_serving(server: Server, containers: Containers) -> None
     assert isinstance(result["seconds"], float)
     assert result["seconds"] >= 5
     assert len(latencies) > 10
-    # Inspects kept being answered while the stop waited out its timeout.
+    # Inspects kept succeeding while the stop waited out its timeout.
     assert statistics.median(latencies) < 1
 
 

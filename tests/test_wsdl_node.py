@@ -112,6 +112,7 @@ def test_node_soap_lifecycle(node: str, server: Server, containers: Containers) 
         timeout=180,
     )
     assert result.returncode == 0, result.stderr
+
     steps = json.loads(result.stdout)
     assert steps["create"] == "created"
     assert steps["start"] == "running"
