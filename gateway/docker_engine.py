@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import docker
+from docker.utils import convert_filters
 
 from gateway import errors
 from gateway.access import current_principal, current_protocol
@@ -24,6 +25,7 @@ from gateway.audit import AuditLog
 from gateway.auth import READ_OPERATIONS
 from gateway.config import Settings
 from gateway.docker_errors import engine_errors
+from gateway.engine_transport import EngineTransport, container_path
 from gateway.logtext import split_lines
 from gateway.models import (
     REFERENCE_PATTERN,
@@ -51,9 +53,12 @@ INSTANCE_LABEL = RESERVED_LABEL_PREFIX + "instance"
 OWNER_LABEL = RESERVED_LABEL_PREFIX + "owner"
 # Network modes that need no network object of that name on the engine.
 BUILTIN_NETWORKS = frozenset({"none", "host", "bridge", "default"})
-ACTIVE_STATES = frozenset({"running", "paused", "restarting"})
+NOT_MODIFIED = 304
 _NANOS = re.compile(r"(\.\d{6})\d+")
 _ZERO_TIME = "0001-01-01T00:00:00Z"
+_FULL_ID = re.compile(r"^[0-9a-f]{64}$")
+#: How many full ids of this gateway's containers each worker remembers.
+KNOWN_IDS_LIMIT = 10_000
 
 
 def _parse_time(value: str | int | None) -> datetime | None:
@@ -151,7 +156,13 @@ class DockerEngine:
         self._policy = policy or CreatePolicy()
         self._audit = audit
         self._client: docker.APIClient | None = None
+        self._transport: EngineTransport | None = None
         self._client_lock = threading.Lock()
+        # Full ids of containers known to carry this gateway's labels. Labels
+        # never change after create and ids are never reused, so an action on
+        # one of these ids needs no inspect first to check whose it is.
+        self._known_ids: dict[str, None] = {}
+        self._known_lock = threading.Lock()
         #: Label filter that selects this gateway's containers, or None when
         #: the operator lets every container on the engine be seen.
         self._managed: str | None = None
@@ -160,11 +171,27 @@ class DockerEngine:
 
     @property
     def api(self) -> docker.APIClient:
-        if self._client is None:
-            with self._client_lock:
-                if self._client is None:
-                    self._client = self._connect()
+        """The SDK client, for the calls that :attr:`http` does not make."""
+        self._ensure_client()
+        assert self._client is not None
         return self._client
+
+    @property
+    def http(self) -> EngineTransport:
+        """Plain calls over the SDK client's connections, for the frequent ones."""
+        self._ensure_client()
+        assert self._transport is not None
+        return self._transport
+
+    def _ensure_client(self) -> None:
+        if self._transport is None:
+            with self._client_lock:
+                if self._transport is None:
+                    client = self._connect()
+                    self._client = client
+                    self._transport = EngineTransport(
+                        client, self._settings.engine_timeout
+                    )
 
     def _connect(self) -> docker.APIClient:
         # The SDK requests the engine's API version while it is built, so any
@@ -246,7 +273,7 @@ class DockerEngine:
             raise errors.InvalidRequest(str(exc), field="container") from None
         try:
             with engine_errors("lookup"):
-                info: dict[str, Any] = self.api.inspect_container(ref)
+                info: dict[str, Any] = self._inspect(ref)
         except (errors.EngineError, errors.InvalidRequest) as exc:
             # Engines disagree on the status for an id prefix that matches
             # several containers (Docker 20.10 returns 500, later ones 400),
@@ -263,13 +290,49 @@ class DockerEngine:
             if not matches:
                 raise
             with engine_errors("lookup"):
-                info = self.api.inspect_container(matches[0])
+                info = self._inspect(matches[0])
         if not self._is_managed(info):
             # Other containers on the host, the gateway's own included, are
             # reported exactly like containers that do not exist.
             raise errors.ContainerNotFound(f"No such container: {ref}")
         record["container_id"] = info["Id"]
+        self._remember(info["Id"])
         return info
+
+    def _resolve(self, ref: str, record: dict[str, Any]) -> str:
+        """Return the full id of the container that *ref* names.
+
+        Unlike :meth:`_lookup`, a full id this worker has already seen on one
+        of the gateway's containers costs no engine call. For actions that
+        need nothing else from the container before they run.
+        """
+        if _FULL_ID.match(ref) and (self._managed is None or ref in self._known_ids):
+            record["container_id"] = ref
+            return ref
+        container_id: str = self._lookup(ref, record)["Id"]
+        return container_id
+
+    def _remember(self, container_id: str) -> None:
+        with self._known_lock:
+            self._known_ids[container_id] = None
+            if len(self._known_ids) > KNOWN_IDS_LIMIT:
+                # Dicts keep insertion order: the oldest id goes first.
+                del self._known_ids[next(iter(self._known_ids))]
+
+    def _forget(self, container_id: str) -> None:
+        with self._known_lock:
+            self._known_ids.pop(container_id, None)
+
+    def _inspect(self, ref: str) -> dict[str, Any]:
+        info: dict[str, Any] = self.http.get_json(container_path(ref, "json"))
+        return info
+
+    def _summaries(self, filters: dict[str, Any], all: bool) -> list[dict[str, Any]]:
+        params: dict[str, str | int | bool] = {"all": all}
+        if filters:
+            params["filters"] = convert_filters(filters)
+        summaries: list[dict[str, Any]] = self.http.get_json("/containers/json", params)
+        return summaries
 
     def _is_managed(self, info: dict[str, Any]) -> bool:
         if self._managed is None:
@@ -282,7 +345,7 @@ class DockerEngine:
         # does, so the ids are compared here. This runs on failed lookups only.
         filters = {"label": [self._managed]} if self._managed else {}
         with engine_errors("lookup"):
-            summaries = self.api.containers(all=True, quiet=True, filters=filters)
+            summaries = self._summaries(filters, all=True)
         return [s["Id"] for s in summaries if s["Id"].startswith(prefix)]
 
     def _check_timeout(self, timeout: int | None) -> int:
@@ -297,7 +360,7 @@ class DockerEngine:
         return timeout
 
     def _result(self, container_id: str, changed: bool) -> ActionResult:
-        info = self.api.inspect_container(container_id)
+        info = self._inspect(container_id)
         return ActionResult(changed=changed, container=container_from_inspect(info))
 
     def ping(self) -> None:
@@ -327,12 +390,13 @@ class DockerEngine:
             )
             container_id = reply["Id"]
             record["container_id"] = container_id
+            self._remember(container_id)
             for warning in reply.get("Warnings") or []:
                 logger.warning("engine warning on create %s: %s", container_id, warning)
             if request.start:
                 self._start_or_discard(container_id)
                 record["detail"] = " started=true"
-            return container_from_inspect(self.api.inspect_container(container_id))
+            return container_from_inspect(self._inspect(container_id))
 
     def _host_config(self, request: CreateRequest) -> dict[str, Any]:
         # Built field by field from the checked request: nothing the caller
@@ -380,38 +444,44 @@ class DockerEngine:
                 )
             raise
 
+    # Start and stop let the engine decide whether anything changes: it
+    # answers 304 when the container is already running, or already stopped.
+
     def start(self, ref: str) -> ActionResult:
         with self._operation("start", ref) as record:
-            info = self._lookup(ref, record)
-            changed = info["State"]["Status"] != "running"
-            if changed:
-                self.api.start(info["Id"])
+            container_id = self._resolve(ref, record)
+            status, _ = self.http.call("POST", container_path(container_id, "start"))
+            changed = status != NOT_MODIFIED
             record["detail"] = f" changed={str(changed).lower()}"
-            return self._result(info["Id"], changed)
+            return self._result(container_id, changed)
 
     def stop(self, ref: str, request: StopRequest) -> ActionResult:
         timeout = self._check_timeout(request.timeout)
         with self._operation("stop", ref) as record:
-            info = self._lookup(ref, record)
-            changed = info["State"]["Status"] in ACTIVE_STATES
-            if changed:
-                self.api.stop(info["Id"], timeout=timeout)
+            container_id = self._resolve(ref, record)
+            status, _ = self.http.call(
+                "POST",
+                container_path(container_id, "stop"),
+                {"t": timeout},
+                extra_timeout=timeout,
+            )
+            changed = status != NOT_MODIFIED
             record["detail"] = f" changed={str(changed).lower()}"
-            return self._result(info["Id"], changed)
+            return self._result(container_id, changed)
 
     def restart(self, ref: str, request: StopRequest) -> ActionResult:
         timeout = self._check_timeout(request.timeout)
         with self._operation("restart", ref) as record:
-            info = self._lookup(ref, record)
-            self.api.restart(info["Id"], timeout=timeout)
-            return self._result(info["Id"], True)
+            container_id = self._resolve(ref, record)
+            self.api.restart(container_id, timeout=timeout)
+            return self._result(container_id, True)
 
     def kill(self, ref: str, request: KillRequest) -> ActionResult:
         with self._operation("kill", ref) as record:
-            info = self._lookup(ref, record)
-            self.api.kill(info["Id"], signal=request.signal)
+            container_id = self._resolve(ref, record)
+            self.api.kill(container_id, signal=request.signal)
             record["detail"] = f" signal={request.signal}"
-            return self._result(info["Id"], True)
+            return self._result(container_id, True)
 
     def pause(self, ref: str) -> ActionResult:
         with self._operation("pause", ref) as record:
@@ -455,7 +525,10 @@ class DockerEngine:
             filters["name"] = query.name
         include_stopped = query.all or query.state not in (None, "running")
         with self._operation("list", None) as record:
-            summaries = self.api.containers(all=include_stopped, filters=filters)
+            summaries = self._summaries(filters, all=include_stopped)
+            if self._managed is not None:
+                for summary in summaries:
+                    self._remember(summary["Id"])
             record["detail"] = f" count={len(summaries)}"
             return [container_from_summary(summary) for summary in summaries]
 
@@ -494,11 +567,14 @@ class DockerEngine:
 
     def remove(self, ref: str, request: RemoveRequest) -> RemoveResult:
         with self._operation("remove", ref) as record:
-            info = self._lookup(ref, record)
-            self.api.remove_container(
-                info["Id"], force=request.force, v=request.volumes
+            container_id = self._resolve(ref, record)
+            self.http.call(
+                "DELETE",
+                container_path(container_id),
+                {"force": request.force, "v": request.volumes},
             )
-            return RemoveResult(container_id=info["Id"])
+            self._forget(container_id)
+            return RemoveResult(container_id=container_id)
 
 
 def _nano_cpus(cpus: float | None) -> int | None:

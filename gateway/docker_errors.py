@@ -1,8 +1,10 @@
 """Translation of Docker SDK and transport exceptions into gateway errors.
 
-This is the only place that looks at ``docker.errors`` and ``requests``
-exceptions. Engine replies are distinguished by HTTP status code and by the
-operation that received them, never by the text of the engine's message.
+This is the only place that looks at ``docker.errors``, ``requests`` and
+``urllib3`` exceptions (the last from calls that go to the SDK's connection
+pool directly, see :mod:`gateway.engine_transport`). Engine replies are
+distinguished by HTTP status code and by the operation that received them,
+never by the text of the engine's message.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from contextlib import contextmanager
 
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 
 from gateway import errors
 
@@ -110,6 +113,11 @@ TRANSPORT_ERRORS: dict[type[BaseException], Translator] = {
     requests.exceptions.Timeout: _timed_out,
     requests.exceptions.ConnectionError: _unreachable,
     requests.exceptions.RequestException: _engine_failure,
+    urllib3.exceptions.ConnectTimeoutError: _unreachable,
+    urllib3.exceptions.TimeoutError: _timed_out,
+    # A refused or missing socket comes as "Connection aborted".
+    urllib3.exceptions.ProtocolError: _unreachable,
+    urllib3.exceptions.HTTPError: _engine_failure,
 }
 
 

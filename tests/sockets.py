@@ -56,11 +56,46 @@ class EngineProxy(UnixListener):
     """Forward every connection to the real engine socket."""
 
     def handle(self, client: socket.socket) -> None:
-        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        upstream.connect(engine_socket_path())
-        self._connections.append(upstream)
-        threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
-        _pipe(client, upstream)
+        _forward(client, engine_socket_path(), self._connections)
+
+
+class TcpEngineProxy:
+    """Serve the real engine socket on a loopback TCP port, as DOCKER_HOST=tcp://."""
+
+    def __init__(self) -> None:
+        self._engine = engine_socket_path()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._server.getsockname()[1]
+        self._connections: list[socket.socket] = []
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def _accept_loop(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            self._connections.append(client)
+            threading.Thread(
+                target=_forward,
+                args=(client, self._engine, self._connections),
+                daemon=True,
+            ).start()
+
+    def close(self) -> None:
+        self._server.close()
+        for connection in self._connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+
+
+def _forward(client: socket.socket, path: str, opened: list[socket.socket]) -> None:
+    upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    upstream.connect(path)
+    opened.append(upstream)
+    threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
+    _pipe(client, upstream)
 
 
 class SilentEngine(UnixListener):

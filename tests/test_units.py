@@ -7,6 +7,7 @@ import inspect
 import docker.errors
 import pytest
 import requests.exceptions
+import urllib3.exceptions
 
 from gateway import errors
 from gateway.config import Settings
@@ -69,6 +70,21 @@ def test_api_error_by_status(
         ),
         pytest.param(
             docker.errors.InvalidArgument("bad"), errors.InvalidRequest, id="argument"
+        ),
+        pytest.param(
+            urllib3.exceptions.ProtocolError("Connection aborted.", OSError(111)),
+            errors.EngineUnavailable,
+            id="pool-refused",
+        ),
+        pytest.param(
+            urllib3.exceptions.ConnectTimeoutError(),
+            errors.EngineUnavailable,
+            id="pool-ctimeout",
+        ),
+        pytest.param(
+            urllib3.exceptions.ReadTimeoutError(None, "/containers/json", "timed out"),  # type: ignore[arg-type]
+            errors.EngineTimeout,
+            id="pool-read",
         ),
     ],
 )
