@@ -95,6 +95,9 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def write_report(results: dict[str, Any], args: argparse.Namespace) -> Path:
     """Write the plots and the Markdown report; return the report's path."""
     output: Path = args.output
+    if args.raw:
+        # Written first, so that the numbers survive a failure to render them.
+        args.raw.write_text(json.dumps(results, indent=1, default=str))
     plot_dir: Path = args.plots or output.parent / "bench"
     written = plots.all_plots(results, plot_dir)
 
@@ -106,9 +109,6 @@ def write_report(results: dict[str, Any], args: argparse.Namespace) -> Path:
     command = "python -m bench" + (" --quick" if args.quick else "")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.render(results, figures, command))
-
-    if args.raw:
-        args.raw.write_text(json.dumps(results, indent=1, default=str))
     return output
 
 

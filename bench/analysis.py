@@ -54,7 +54,22 @@ def _throughput_target(results: dict[str, Any], protocol: str, floor: float) -> 
         return Target(text, "-", None)
     value = other["rps"] / direct["rps"]
     measured = f"{value:.2f} ({other['rps']:.0f} vs {direct['rps']:.0f} req/s)"
+    ceiling = framework_ceiling(results, "flask" if protocol == REST else "spyne")
+    if ceiling is not None:
+        framework = "Flask" if protocol == REST else "Spyne"
+        measured += f"; {framework} alone, with no gateway work: {ceiling:.2f}"
     return Target(text, measured, value >= floor)
+
+
+def framework_ceiling(results: dict[str, Any], name: str) -> float | None:
+    """Return minimal app *name*'s throughput over the engine's, at 8 clients."""
+    data = results.get("frameworks")
+    if not data:
+        return None
+    found = {r["protocol"]: r["rps"] for r in data["rows"] if r["clients"] == 8}
+    if name not in found or not found.get(DIRECT):
+        return None
+    return float(found[name] / found[DIRECT])
 
 
 def _p99_target(results: dict[str, Any], protocol: str) -> Target:

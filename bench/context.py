@@ -162,7 +162,13 @@ class Bench:
                     " does the gateway show containers it did not create?"
                 )
 
-    def start_server(self, workers: int, threads: int) -> GatewayServer:
+    def start_server(
+        self,
+        workers: int,
+        threads: int,
+        app: str = "gateway.wsgi:app",
+        env: dict[str, str] | None = None,
+    ) -> GatewayServer:
         options = self.options
         server = GatewayServer.start(
             options.server_python,
@@ -170,7 +176,8 @@ class Bench:
             workers,
             threads,
             options.workdir,
-            options.server_env,
+            {**options.server_env, **(env or {})},
+            app,
         )
         self.servers.append(server)
         return server

@@ -108,7 +108,9 @@ class GatewayServer:
         threads: int,
         log_dir: Path,
         extra_env: dict[str, str],
+        app: str = "gateway.wsgi:app",
     ) -> GatewayServer:
+        """Start gunicorn with the gateway's settings, serving *app*."""
         port = free_port()
         log_path = log_dir / f"gunicorn-{workers}x{threads}-{port}.log"
         env = {
@@ -122,7 +124,7 @@ class GatewayServer:
         command = [python, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [*command, "gateway.wsgi:app"],
+                [*command, app],
                 cwd=repo,
                 env=env,
                 stdout=log,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench import sections
-from bench.analysis import find, list_growth, targets
+from bench.analysis import find, framework_ceiling, list_growth, targets
 from bench.markdown import table
 from bench.protocols import DIRECT, REST, SOAP
 
@@ -90,6 +90,9 @@ def _machine(results: dict[str, Any]) -> str:
     )
 
 
+FRAMEWORK_LABELS = {"wsgi": "bare WSGI", "flask": "Flask", "spyne": "Spyne"}
+
+
 def _headlines(results: dict[str, Any]) -> str:
     """Return the run's main numbers as a Markdown list."""
     lines = []
@@ -105,6 +108,16 @@ def _headlines(results: dict[str, Any]) -> str:
             f"{single['p50_ms'] - direct_1['p50_ms']:.1f} ms more (p50), and the "
             f"gateway spends {single['cpu_us'].get('gateway', 0) / 1000:.1f} ms "
             "of CPU per request."
+        )
+    ceilings = [
+        (label, framework_ceiling(results, name))
+        for name, label in FRAMEWORK_LABELS.items()
+    ]
+    if all(value is not None for _, value in ceilings):
+        listed = ", ".join(f"{label} {value:.2f}" for label, value in ceilings)
+        lines.append(
+            "Framework ceilings at 8 clients, the same reply with no gateway work, "
+            f"as a share of the engine's throughput: {listed}."
         )
     for name in (REST, SOAP):
         growth = list_growth(results, name)
@@ -161,6 +174,7 @@ def render(results: dict[str, Any], plots: dict[str, list[str]], command: str) -
         ),
         _targets(results),
         *sections.read_path(results, plots),
+        *sections.frameworks(results),
         *sections.scaling(results, plots),
         *sections.lifecycle(results, plots),
         *sections.slow_stop(results, plots),

@@ -9,6 +9,7 @@ from typing import Any
 
 from bench import (
     clientside,
+    frameworks,
     lifecycle,
     payloads,
     profiler,
@@ -38,6 +39,7 @@ SECTIONS: tuple[Section, ...] = (
     ("floor", lambda bench: readpath.socat_cost(bench, bench.plan.client_calls)),
     ("payloads", _payloads),
     ("inspect", readpath.inspect),
+    ("frameworks", frameworks.run),
     ("list", readpath.lists),
     ("profiles", profiler.run),
     ("lifecycle", lifecycle.run),

@@ -7,11 +7,19 @@ from typing import Any
 from bench.analysis import find, list_growth, ratio
 from bench.markdown import image, ms, number, share, table, times
 from bench.protocols import DIRECT, PROTOCOLS, REST, SOAP
-from bench.sections_more import client_side, floor, notes, payloads, profiles
+from bench.sections_more import (
+    client_side,
+    floor,
+    frameworks,
+    notes,
+    payloads,
+    profiles,
+)
 
 __all__ = [
     "client_side",
     "floor",
+    "frameworks",
     "lifecycle",
     "notes",
     "payloads",

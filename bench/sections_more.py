@@ -179,3 +179,66 @@ def notes(results: dict[str, Any]) -> list[str]:
     if not items:
         return []
     return ["## Notes", "\n".join(f"- {item}" for item in items)]
+
+
+def _framework_cpu(row: dict[str, Any]) -> str:
+    cpu = row.get("cpu_us", {})
+    if row["protocol"] == "direct":
+        server = cpu.get("dockerd", 0) + cpu.get("socat", 0)
+    else:
+        # The gateway's rows also count the engine's work for each request.
+        server = cpu.get("gateway", 0) + (
+            cpu.get("dockerd", 0) if row["protocol"] in ("rest", "soap") else 0
+        )
+    return number(server)
+
+
+def frameworks(results: dict[str, Any]) -> list[str]:
+    data = results.get("frameworks")
+    if not data:
+        return []
+    labels = data["labels"]
+    direct = {r["clients"]: r for r in data["rows"] if r["protocol"] == "direct"}
+    rows = []
+    for row in data["rows"]:
+        floor = direct.get(row["clients"])
+        rows.append(
+            [
+                str(row["clients"]),
+                labels.get(row["protocol"], row["protocol"]),
+                number(row["rps"]),
+                f"{row['rps'] / floor['rps']:.2f}" if floor else "-",
+                ms(row["p50_ms"]),
+                ms(row["p99_ms"]),
+                _framework_cpu(row),
+                number(row.get("cpu_us", {}).get("wrk")),
+            ]
+        )
+    header = [
+        "Clients",
+        "Served by",
+        "req/s",
+        "x engine",
+        "p50 ms",
+        "p99 ms",
+        "CPU us/req, server side",
+        "wrk",
+    ]
+    return [
+        "## Framework ceilings",
+        (
+            "How fast the server and each framework alone can return the same "
+            "inspect reply. Three minimal apps (bench/framework_apps.py) run "
+            f"under gunicorn with the gateway's settings ({data['workers']} "
+            f"workers x {data['threads']} threads, the same gunicorn.conf.py) and "
+            "return the bytes of a REST inspect of the benchmark's container, or "
+            "for Spyne the same container through the gateway's own SOAP types "
+            "and operation; none of them calls the engine. They are measured "
+            "beside the engine and the gateway, in rotating order. A framework's "
+            "ratio to the engine bounds the gateway's on this machine: "
+            "the gateway does all of that framework's work and more. The "
+            "server-side CPU column adds dockerd's share for the engine and the "
+            "gateway, and is the app's own for the minimal apps."
+        ),
+        table(header, rows),
+    ]
