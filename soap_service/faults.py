@@ -8,12 +8,14 @@ from typing import Any
 
 from lxml import etree
 from spyne import Fault, Unicode
+from spyne.const.xml import DEFAULT_NS
 from spyne.protocol.soap import Soap11
 
 from gateway import errors
 from gateway.requestlog import request_id
 from soap_service.envelope import SOAP11_ENV
-from soap_service.types import NAMESPACE
+from soap_service.types import NAMESPACE, WRITTEN_TYPES
+from soap_service.xmlwriter import ComplexWriter
 
 #: WSGI environ key under which the parsed request envelope reaches Spyne.
 PARSED_ENVELOPE = "gateway.soap.envelope"
@@ -137,7 +139,39 @@ def _field_at(payload: etree._Element, path: str) -> str:
 
 
 class GatewaySoap11(Soap11):
-    """SOAP 1.1 whose faults all carry a gateway error code in ``detail``."""
+    """SOAP 1.1 whose faults all carry a gateway error code in ``detail``.
+
+    The response types of :mod:`soap_service.types` are written by
+    :class:`ComplexWriter`, which gives Spyne's output in a fraction of the
+    time; every other element goes through Spyne as usual.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._writer = ComplexWriter(self.to_unicode, WRITTEN_TYPES)
+
+    def to_parent(
+        self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *args: Any, **kw: Any
+    ) -> Any:
+        plan = None
+        if (
+            inst is not None
+            and isinstance(parent, etree._Element)
+            and not isinstance(inst, list | tuple | dict)
+            and not self.polymorphic
+        ):
+            plan = self._writer.plan(cls)
+        if plan is None:
+            return super().to_parent(ctx, cls, inst, parent, ns, *args, **kw)
+        # The element's name as Spyne's complex_to_parent chooses it.
+        name = args[0] if args else kw.get("name")
+        attrs = cls.Attributes
+        name = attrs.sub_name or name or cls.get_type_name()
+        if attrs.sub_ns not in (None, DEFAULT_NS):
+            ns = attrs.sub_ns
+        tag = name if ns is None else f"{{{ns}}}{name}"
+        self._writer.write(ctx, plan, inst, parent, tag, super().to_parent)
+        return None
 
     def set_validator(self, validator: Any) -> None:
         super().set_validator(validator)

@@ -92,6 +92,10 @@ class Logs(Base):
     sizeBytes = Integer64(min_occurs=1)
 
 
+#: The response types that :class:`soap_service.xmlwriter.ComplexWriter` writes.
+WRITTEN_TYPES = (Container, ActionResult, RemoveResult, Logs, KeyValue, ContainerLimits)
+
+
 def key_values_to_dict(items: list[Any] | None, field: str) -> dict[str, str] | None:
     """Convert ``KeyValue`` items to a dict, rejecting repeated keys."""
     if items is None:
