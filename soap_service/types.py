@@ -6,6 +6,7 @@ bottom are the only mapping between the two namings.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from spyne import (
@@ -113,7 +114,15 @@ def key_values_to_dict(items: list[Any] | None, field: str) -> dict[str, str] | 
 
 
 def dict_to_key_values(items: dict[str, str]) -> list[KeyValue]:
-    return [KeyValue(key=key, value=value) for key, value in sorted(items.items())]
+    return [_key_value(key, value) for key, value in sorted(items.items())]
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_value(key: str, value: str) -> KeyValue:
+    # Most labels repeat on every container (the gateway's own two), and
+    # building a Spyne object costs more than writing it. The objects are
+    # only read by the serializer, so one can serve every response.
+    return KeyValue(key=key, value=value)
 
 
 def to_soap_container(container: models.Container) -> Container:
