@@ -56,9 +56,6 @@ BUILTIN_NETWORKS = frozenset({"none", "host", "bridge", "default"})
 NOT_MODIFIED = 304
 _NANOS = re.compile(r"(\.\d{6})\d+")
 _ZERO_TIME = "0001-01-01T00:00:00Z"
-_FULL_ID = re.compile(r"^[0-9a-f]{64}$")
-#: How many full ids of this gateway's containers each worker remembers.
-KNOWN_IDS_LIMIT = 10_000
 
 
 def _parse_time(value: str | int | None) -> datetime | None:
@@ -158,11 +155,6 @@ class DockerEngine:
         self._client: docker.APIClient | None = None
         self._transport: EngineTransport | None = None
         self._client_lock = threading.Lock()
-        # Full ids of containers known to carry this gateway's labels. Labels
-        # never change after create and ids are never reused, so an action on
-        # one of these ids needs no inspect first to check whose it is.
-        self._known_ids: dict[str, None] = {}
-        self._known_lock = threading.Lock()
         #: Label filter that selects this gateway's containers, or None when
         #: the operator lets every container on the engine be seen.
         self._managed: str | None = None
@@ -296,32 +288,18 @@ class DockerEngine:
             # reported exactly like containers that do not exist.
             raise errors.ContainerNotFound(f"No such container: {ref}")
         record["container_id"] = info["Id"]
-        self._remember(info["Id"])
         return info
 
     def _resolve(self, ref: str, record: dict[str, Any]) -> str:
-        """Return the full id of the container that *ref* names.
+        """Return the full id of the gateway's container that *ref* names.
 
-        Unlike :meth:`_lookup`, a full id this worker has already seen on one
-        of the gateway's containers costs no engine call. For actions that
-        need nothing else from the container before they run.
+        Every action looks the container up first, even by a full id that was
+        seen before: the engine takes a 64-hex reference that matches no id
+        as a name, so an id whose container is gone could name another
+        instance's container.
         """
-        if _FULL_ID.match(ref) and (self._managed is None or ref in self._known_ids):
-            record["container_id"] = ref
-            return ref
         container_id: str = self._lookup(ref, record)["Id"]
         return container_id
-
-    def _remember(self, container_id: str) -> None:
-        with self._known_lock:
-            self._known_ids[container_id] = None
-            if len(self._known_ids) > KNOWN_IDS_LIMIT:
-                # Dicts keep insertion order: the oldest id goes first.
-                del self._known_ids[next(iter(self._known_ids))]
-
-    def _forget(self, container_id: str) -> None:
-        with self._known_lock:
-            self._known_ids.pop(container_id, None)
 
     def _inspect(self, ref: str) -> dict[str, Any]:
         info: dict[str, Any] = self.http.get_json(container_path(ref, "json"))
@@ -390,7 +368,6 @@ class DockerEngine:
             )
             container_id = reply["Id"]
             record["container_id"] = container_id
-            self._remember(container_id)
             for warning in reply.get("Warnings") or []:
                 logger.warning("engine warning on create %s: %s", container_id, warning)
             if request.start:
@@ -526,9 +503,6 @@ class DockerEngine:
         include_stopped = query.all or query.state not in (None, "running")
         with self._operation("list", None) as record:
             summaries = self._summaries(filters, all=include_stopped)
-            if self._managed is not None:
-                for summary in summaries:
-                    self._remember(summary["Id"])
             record["detail"] = f" count={len(summaries)}"
             return [container_from_summary(summary) for summary in summaries]
 
@@ -573,7 +547,6 @@ class DockerEngine:
                 container_path(container_id),
                 {"force": request.force, "v": request.volumes},
             )
-            self._forget(container_id)
             return RemoveResult(container_id=container_id)
 
 

@@ -18,6 +18,7 @@ import requests.exceptions
 import urllib3.exceptions
 
 from gateway import errors
+from gateway.engine_transport import InvalidEngineReply
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ TRANSPORT_ERRORS: dict[type[BaseException], Translator] = {
     # A refused or missing socket comes as "Connection aborted".
     urllib3.exceptions.ProtocolError: _unreachable,
     urllib3.exceptions.HTTPError: _engine_failure,
+    InvalidEngineReply: _engine_failure,
 }
 
 

@@ -27,11 +27,17 @@ import docker.errors
 import requests
 import urllib3
 from docker.transport import UnixHTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 
 #: The key of the one pool kept for the engine's Unix socket.
 _SOCKET_POOL = "http+docker://localhost"
 #: Query values as the engine expects them. Booleans are sent as 1 or 0.
 Params = dict[str, str | int | bool]
+
+
+class InvalidEngineReply(Exception):
+    """A reply from the engine that broke off or could not be decoded."""
 
 
 class SocketPoolAdapter(UnixHTTPAdapter):
@@ -73,7 +79,10 @@ class EngineTransport:
     def get_json(self, path: str, params: Params | None = None) -> Any:
         """GET *path* and return the decoded JSON body."""
         _, body = self.call("GET", path, params)
-        return json.loads(body)
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise InvalidEngineReply(f"GET {path} returned no JSON: {exc}") from None
 
     def call(
         self,
@@ -97,19 +106,30 @@ class EngineTransport:
             reply = self._api.request(
                 method, self._api.base_url + url, timeout=read_timeout
             )
-            status, body, reason = reply.status_code, reply.content, reply.reason
+            status, body = reply.status_code, reply.content
+            reason, headers = reply.reason, dict(reply.headers)
         else:
+            # A failure before the status line arrives means the engine could
+            # not be reached; one while reading the body is a broken reply.
             raw = self._pool.urlopen(
                 method,
                 url,
                 retries=False,
                 redirect=False,
                 timeout=urllib3.Timeout(connect=self._timeout, read=read_timeout),
-                preload_content=True,
+                preload_content=False,
             )
-            status, body, reason = raw.status, raw.data, raw.reason or ""
+            try:
+                body = raw.read()
+            except urllib3.exceptions.HTTPError as exc:
+                raise InvalidEngineReply(
+                    f"{method} {url}: the reply broke off: {exc}"
+                ) from None
+            finally:
+                raw.release_conn()
+            status, reason, headers = raw.status, raw.reason or "", dict(raw.headers)
         if status >= 400:
-            raise _api_error(method, url, status, reason, body)
+            raise _api_error(method, url, status, reason, headers, body)
         return status, body
 
 
@@ -126,14 +146,22 @@ def _query_value(value: str | int | bool) -> str | int:
 
 
 def _api_error(
-    method: str, url: str, status: int, reason: str, body: bytes
+    method: str,
+    url: str,
+    status: int,
+    reason: str,
+    headers: dict[str, str],
+    body: bytes,
 ) -> docker.errors.APIError:
-    # The SDK builds its exceptions from a requests response; one is made
-    # here from the reply so that the same classes and messages come out.
+    # The SDK builds its exceptions from a requests response, so one is made
+    # here from the reply. The same classes and messages come out, with the
+    # text decoded by the same rules.
     response = requests.Response()
     response.status_code = status
     response.reason = reason
     response.url = url
+    response.headers = CaseInsensitiveDict(headers)
+    response.encoding = get_encoding_from_headers(response.headers)
     response.raw = io.BytesIO(body)
     failure = requests.exceptions.HTTPError(f"{method} {url}", response=response)
     try:

@@ -59,6 +59,53 @@ class EngineProxy(UnixListener):
         _forward(client, engine_socket_path(), self._connections)
 
 
+class ScriptedEngine(UnixListener):
+    """Return, for each request, the raw reply set for its method and path.
+
+    The version request gets a real-looking answer, so that the SDK client
+    can be built; any other request without a reply set gets a 404.
+    """
+
+    VERSION = b'{"ApiVersion": "1.41", "Version": "scripted"}'
+
+    def __init__(self, path: Path, replies: dict[str, bytes]) -> None:
+        self.replies = replies
+        super().__init__(path)
+
+    def handle(self, client: socket.socket) -> None:
+        buffered = b""
+        while not self._closed.is_set():
+            try:
+                data = client.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            buffered += data
+            while b"\r\n\r\n" in buffered:
+                head, buffered = buffered.split(b"\r\n\r\n", 1)
+                method, target = head.split(b" ", 2)[:2]
+                path = target.decode().split("?", 1)[0].split("/", 2)[-1]
+                client.sendall(self._reply(f"{method.decode()} /{path}"))
+
+    def _reply(self, key: str) -> bytes:
+        if key == "GET /version":
+            return _http_reply(200, self.VERSION)
+        if key in self.replies:
+            return self.replies[key]
+        return _http_reply(
+            404, b'{"message": "no reply set for ' + key.encode() + b'"}'
+        )
+
+
+def _http_reply(status: int, body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n" % status
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+
+
 class TcpEngineProxy:
     """Serve the real engine socket on a loopback TCP port, as DOCKER_HOST=tcp://."""
 

@@ -1,13 +1,14 @@
 """The engine layer's own calls, over the Unix socket and over TCP.
 
 The gateway sends inspect, list, start, stop and remove to the SDK client's
-connection pool itself; these tests drive :class:`DockerEngine` against the
+connection pool itself. These tests drive :class:`DockerEngine` against the
 real engine, reached both ways, without the HTTP front ends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
@@ -26,12 +27,12 @@ from gateway.models import (
     StopRequest,
 )
 from tests.conftest import DEMO_IMAGE, Containers, create_body
-from tests.sockets import TcpEngineProxy, engine_socket_path
+from tests.sockets import ScriptedEngine, TcpEngineProxy, engine_socket_path
 
 
 @pytest.fixture(autouse=True)
 def _local_operator() -> None:
-    # The engine layer asks for the caller, as it does inside a request.
+    # The engine layer reads the caller, as it does inside a request.
     enter_request(LOCAL_OPERATOR, "rest")
 
 
@@ -106,24 +107,119 @@ def test_engine_errors_translate(
     assert engine.inspect(name).state == "running"
 
 
-def test_known_id_keeps_ownership(
+def test_stale_id_names_no_foreign_container(
     unix_engine: DockerEngine, docker_api: docker.APIClient, containers: Containers
 ) -> None:
-    # A full id skips the inspect only when this gateway has seen it on one
-    # of its own containers; any other full id is looked up and refused.
-    name = containers.name("foreign")
+    # The engine takes a 64-hex reference that matches no id as a name. Once
+    # the gateway's container is gone, its id may name someone else's.
+    name = containers.name("stale")
+    removed_one = unix_engine.create(CreateRequest.model_validate(create_body(name)))
+    assert [c.container_id for c in unix_engine.list(ListQuery(all=True, name=name))]
+
+    docker_api.remove_container(removed_one.container_id, force=True)
+    containers.names.append(removed_one.container_id)
     foreign = docker_api.create_container(
         DEMO_IMAGE,
         ["sleep", "300"],
-        name=name,
+        name=removed_one.container_id,
         host_config=docker_api.create_host_config(network_mode="none"),
     )["Id"]
     docker_api.start(foreign)
-    for action in (
-        lambda: unix_engine.stop(foreign, StopRequest(timeout=0)),
-        lambda: unix_engine.remove(foreign, RemoveRequest(force=True)),
-        lambda: unix_engine.kill(foreign, KillRequest()),
-    ):
+    started_at = docker_api.inspect_container(foreign)["State"]["StartedAt"]
+
+    actions = {
+        "stop": lambda: unix_engine.stop(
+            removed_one.container_id, StopRequest(timeout=0)
+        ),
+        "kill": lambda: unix_engine.kill(removed_one.container_id, KillRequest()),
+        "restart": lambda: unix_engine.restart(removed_one.container_id, StopRequest()),
+        "remove": lambda: unix_engine.remove(
+            removed_one.container_id, RemoveRequest(force=True)
+        ),
+    }
+    for operation, action in actions.items():
         with pytest.raises(errors.ContainerNotFound):
             action()
-    assert docker_api.inspect_container(foreign)["State"]["Running"] is True
+            pytest.fail(f"{operation} reached a container by its name")
+
+    state = docker_api.inspect_container(foreign)["State"]
+    assert state["Running"] is True
+    assert state["StartedAt"] == started_at
+
+
+@pytest.fixture
+def scripted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[ScriptedEngine, DockerEngine]]:
+    # An empty list: a failed inspect looks for an ambiguous id prefix.
+    empty = _reply("HTTP/1.1 200 OK\r\nContent-Length: 2", b"[]")
+    engine_socket = ScriptedEngine(tmp_path / "engine.sock", {LIST: empty})
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{engine_socket.path}")
+    settings = Settings(show_unmanaged=True, engine_timeout=2)
+    engine = DockerEngine(settings)
+    yield engine_socket, engine
+    engine.api.close()
+    engine_socket.close()
+
+
+def _reply(head: str, body: bytes) -> bytes:
+    return head.encode() + b"\r\n\r\n" + body
+
+
+INSPECT = "GET /containers/c1/json"
+LIST = "GET /containers/json"
+
+
+@pytest.mark.parametrize(
+    ("key", "reply"),
+    [
+        pytest.param(
+            INSPECT,
+            _reply(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6",
+                b"<html>",
+            ),
+            id="html",
+        ),
+        pytest.param(
+            LIST, _reply("HTTP/1.1 200 OK\r\nContent-Length: 0", b""), id="empty"
+        ),
+        pytest.param(
+            INSPECT,
+            _reply("HTTP/1.1 200 OK\r\nContent-Length: 100", b'{"Id": "c1"'),
+            id="short",
+        ),
+        pytest.param(
+            LIST,
+            _reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", b"zz\r\n[]\r\n"),
+            id="bad-chunk",
+        ),
+    ],
+)
+def test_broken_reply_is_engine_error(
+    scripted: tuple[ScriptedEngine, DockerEngine], key: str, reply: bytes
+) -> None:
+    engine_socket, engine = scripted
+    engine_socket.replies[key] = reply
+    with pytest.raises(errors.EngineError) as info:
+        if key == LIST:
+            engine.list(ListQuery())
+        else:
+            engine.inspect("c1")
+    assert type(info.value) is errors.EngineError
+
+
+def test_error_text_decoded_as_sdk_does(
+    scripted: tuple[ScriptedEngine, DockerEngine],
+) -> None:
+    # Without a charset, text is ISO-8859-1 for requests and so for the SDK.
+    engine_socket, engine = scripted
+    body = b"conflict \xff\xfe"
+    engine_socket.replies[INSPECT] = _reply(
+        "HTTP/1.1 409 Conflict\r\nContent-Type: text/plain\r\n"
+        f"Content-Length: {len(body)}",
+        body,
+    )
+    with pytest.raises(errors.InvalidState) as info:
+        engine.inspect("c1")
+    assert "conflict \u00ff\u00fe" in info.value.message
