@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.engine import LIST_LABEL, Engine
 from bench.loadgen import LoadResult, Wrk, combine
@@ -228,7 +229,7 @@ def bench_context(plan: Plan, options: Options) -> Iterator[Bench]:
             servers=servers,
         )
         _add_probes(bench)
-        engine.managed = managed_labels(engine, protocols[REST])
+        engine.managed, direct.host_config = gateway_defaults(engine, protocols[REST])
         bench.inspect_id = engine.create(engine.spec("inspect"), start=True)
         yield bench
     finally:
@@ -251,11 +252,14 @@ def _add_probes(bench: Bench) -> None:
         bench.notes.append("dockerd's process was not found; its CPU is not shown.")
 
 
-def managed_labels(engine: Engine, rest: Protocol) -> dict[str, str]:
-    """Return the labels the gateway adds to a container it creates.
+def gateway_defaults(
+    engine: Engine, rest: Protocol
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Return the labels and the resource settings the gateway gives a container.
 
-    The gateway serves only the containers that carry its labels; one
-    container created through REST shows what they are.
+    The gateway serves only the containers that carry its labels, and its
+    create policy sets default limits. One container created through REST
+    shows both, so that the direct path can create the same container.
     """
     spec = engine.spec("probe")
     client = HttpClient(rest.endpoint)
@@ -264,6 +268,14 @@ def managed_labels(engine: Engine, rest: Protocol) -> dict[str, str]:
     )
     client.close()
     container_id = rest.created_id(reply)
-    labels = engine.inspect(container_id)["Config"]["Labels"] or {}
+    info = engine.inspect(container_id)
     engine.remove(container_id)
-    return {key: value for key, value in labels.items() if key not in spec.labels}
+    labels = info["Config"]["Labels"] or {}
+    host = info["HostConfig"]
+    resources = {key: host[key] for key in DIRECT_HOST_CONFIG if host.get(key)}
+    managed = {key: value for key, value in labels.items() if key not in spec.labels}
+    return managed, resources
+
+
+#: HostConfig fields that the direct path copies from the gateway's containers.
+DIRECT_HOST_CONFIG = ("Memory", "NanoCpus", "PidsLimit", "RestartPolicy")

@@ -119,6 +119,9 @@ class Direct(Protocol):
     ) -> None:
         super().__init__(client_endpoint, load_endpoint)
         self.prefix = f"/v{api_version}"
+        #: Settings the gateway's create policy adds (limits), sent as well so
+        #: that both paths create the same container.
+        self.host_config: dict[str, object] = {}
 
     def inspect(self, ref: str) -> Request:
         return Request("GET", f"{self.prefix}/containers/{ref}/json", (JSON_ACCEPT,))
@@ -133,7 +136,7 @@ class Direct(Protocol):
             "Image": spec.image,
             "Cmd": list(spec.command),
             "Labels": spec.labels,
-            "HostConfig": {"NetworkMode": "none"},
+            "HostConfig": {**self.host_config, "NetworkMode": "none"},
         }
         target = f"{self.prefix}/containers/create?name={quote(spec.name)}"
         return Request(

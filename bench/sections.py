@@ -286,12 +286,14 @@ def lifecycle(results: dict[str, Any], plots: dict[str, list[str]]) -> list[str]
             "none), each created, started, stopped with timeout 0 and removed. "
             "Times are the median per call, since a few engine calls that take "
             "far longer than the rest would swamp a mean; the sum of the means "
-            "is shown too. The direct path makes one engine call per step. The "
-            "gateway makes more: it inspects the container before an action, to "
-            "resolve the reference and see whether anything will change, and "
-            "again after it, to return the container. That is 2 engine calls "
-            "for create (create, inspect) and remove (inspect, remove), and 3 "
-            "for start and stop."
+            "is shown too. Both paths create the same container: the direct "
+            "path sends the resource limits that the gateway's create policy "
+            "adds by default. The direct path makes one engine call per step. "
+            "The gateway makes more: it inspects the container before an "
+            "action, to resolve the reference and check that it is one of its "
+            "own, and again after it, to return the container. That is 2 engine "
+            "calls for create (create, inspect) and remove (inspect, remove), "
+            "and 3 for start and stop."
         ),
     ]
     if "sequential" in data:
