@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "side by side, and write a Markdown report with plots. Needs wrk, "
             "socat, matplotlib and py-spy, a Docker Engine on its Unix socket "
             "and the image gateway-demo:latest. Takes about 10 minutes, or "
-            "about 2 with --quick."
+            "about 3 with --quick."
         ),
     )
     parser.add_argument("--quick", action="store_true", help="the ~2 minute plan")
@@ -97,6 +97,7 @@ def write_report(results: dict[str, Any], args: argparse.Namespace) -> Path:
     output: Path = args.output
     if args.raw:
         # Written first, so that the numbers survive a failure to render them.
+        args.raw.parent.mkdir(parents=True, exist_ok=True)
         args.raw.write_text(json.dumps(results, indent=1, default=str))
     plot_dir: Path = args.plots or output.parent / "bench"
     written = plots.all_plots(results, plot_dir)

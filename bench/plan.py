@@ -1,4 +1,4 @@
-"""The measurements of one run: the full plan (~10 minutes) and ``--quick`` (~2)."""
+"""The measurements of one run: the full plan (~10 minutes) and ``--quick`` (~3)."""
 
 from __future__ import annotations
 
