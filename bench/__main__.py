@@ -77,6 +77,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra environment for the gateway servers; repeatable",
     )
     parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also serve the gateway at git revision REV and measure its inspect "
+        "beside this one's, in the same run (for a before and after)",
+    )
+    parser.add_argument(
         "--raw", type=Path, help="also write the measured numbers as JSON here"
     )
     parser.add_argument(
@@ -108,6 +114,8 @@ def write_report(results: dict[str, Any], args: argparse.Namespace) -> Path:
         key: [f"{relative}/{name}" for name in names] for key, names in written.items()
     }
     command = "python -m bench" + (" --quick" if args.quick else "")
+    if args.baseline:
+        command += f" --baseline {args.baseline}"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.render(results, figures, command))
     return output
@@ -128,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         server_env=dict(args.server_env),
         socket_path=engine_socket(),
         image=args.image,
+        baseline=args.baseline,
     )
     try:
         results = runner.run(plan, options)

@@ -61,6 +61,15 @@ def _throughput_target(results: dict[str, Any], protocol: str, floor: float) -> 
     return Target(text, measured, value >= floor)
 
 
+def baseline_gain(results: dict[str, Any], protocol: str) -> float | None:
+    """Return this gateway's inspect throughput over the baseline's, at 8 clients."""
+    data = results.get("frameworks")
+    if not data or not data.get("baseline"):
+        return None
+    found = {r["protocol"]: r["rps"] for r in data["rows"] if r["clients"] == 8}
+    return ratio(found.get(protocol), found.get(f"{protocol}-base"))
+
+
 def framework_ceiling(results: dict[str, Any], name: str) -> float | None:
     """Return minimal app *name*'s throughput over the engine's, at 8 clients."""
     data = results.get("frameworks")

@@ -37,6 +37,8 @@ class Options:
     server_env: dict[str, str]
     socket_path: str
     image: str
+    #: Git revision of the gateway to measure beside the working tree's.
+    baseline: str | None = None
 
 
 @dataclass
@@ -169,11 +171,12 @@ class Bench:
         threads: int,
         app: str = "gateway.wsgi:app",
         env: dict[str, str] | None = None,
+        repo: Path | None = None,
     ) -> GatewayServer:
         options = self.options
         server = GatewayServer.start(
             options.server_python,
-            options.repo,
+            repo or options.repo,
             workers,
             threads,
             options.workdir,

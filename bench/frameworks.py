@@ -4,13 +4,19 @@ The gateway's throughput is bounded by what gunicorn, Flask and Spyne cost
 per request on this machine before the gateway does anything. This part
 starts the minimal apps of :mod:`bench.framework_apps` with the gateway's
 gunicorn settings, and measures them beside the engine and the gateway at the
-client counts of the throughput targets.
+client counts of the throughput targets. With ``--baseline REV`` the gateway
+at that git revision is served too, so that a change is measured before and
+after in the same run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path as FilePath
 from typing import Any
 
 from bench.context import Bench
@@ -52,7 +58,36 @@ def _reply_file(bench: Bench) -> str:
     return str(path)
 
 
+@contextlib.contextmanager
+def _baseline_tree(bench: Bench) -> Iterator[tuple[str, FilePath] | None]:
+    """Check out the baseline revision, if one was named, for as long as needed."""
+    revision = bench.options.baseline
+    if not revision:
+        yield None
+        return
+    repo = bench.options.repo
+    short = _git(repo, "rev-parse", "--short", f"{revision}^{{commit}}")
+    tree = bench.options.workdir / "baseline"
+    _git(repo, "worktree", "add", "--detach", str(tree), short)
+    try:
+        yield short, tree
+    finally:
+        _git(repo, "worktree", "remove", "--force", str(tree))
+
+
+def _git(repo: FilePath, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
 def run(bench: Bench) -> dict[str, Any]:
+    with _baseline_tree(bench) as baseline:
+        return _run(bench, baseline)
+
+
+def _run(bench: Bench, baseline: tuple[str, FilePath] | None) -> dict[str, Any]:
     reply_file = _reply_file(bench)
     workers, threads = bench.server.workers, bench.server.threads
     servers: list[GatewayServer] = []
@@ -75,6 +110,14 @@ def run(bench: Bench) -> dict[str, Any]:
             servers.append(server)
             request = bench.protocols[request_kind].inspect(bench.inspect_id)
             paths.append(Path(name, label, server.endpoint, request))
+        if baseline is not None:
+            revision, tree = baseline
+            server = bench.start_server(workers, threads, repo=tree)
+            servers.append(server)
+            for name in (REST, SOAP):
+                request = bench.protocols[name].inspect(bench.inspect_id)
+                label = f"gateway {name.upper()} at {revision}"
+                paths.append(Path(f"{name}-base", label, server.endpoint, request))
         _check(paths)
         rows = []
         for turn, clients in enumerate(CLIENTS):
@@ -91,6 +134,7 @@ def run(bench: Bench) -> dict[str, Any]:
         for server in servers:
             bench.stop_server(server)
     return {
+        "baseline": baseline[0] if baseline else None,
         "workers": workers,
         "threads": threads,
         "labels": {path.name: path.label for path in paths},

@@ -28,7 +28,16 @@ CLIENTS = 8
 Rules = tuple[tuple[str, tuple[str, ...]], ...]
 ABSORBING: Rules = (
     ("logging", ("logging/",)),
-    ("docker SDK, requests, urllib3 (engine calls)", ("docker/", "requests/")),
+    (
+        "engine calls (docker SDK, requests, urllib3, http.client)",
+        (
+            "docker/",
+            "requests/",
+            "urllib3/",
+            "http/client.py",
+            "gateway/engine_transport.py",
+        ),
+    ),
 )
 #: Otherwise the frame nearest the leaf that matches one of these decides.
 BY_LEAF: Rules = (
@@ -50,6 +59,16 @@ WATCH = (
     ),
     ("docker SDK GET to the engine (APIClient._get)", "APIClient._get", "docker/"),
     (
+        "the gateway's own engine calls (EngineTransport.call)",
+        "EngineTransport.call",
+        "gateway/engine_transport.py",
+    ),
+    (
+        "http.client parsing the engine's reply headers (parse_headers)",
+        "parse_headers",
+        "http/client.py",
+    ),
+    (
         "requests' Session.merge_environment_settings (proxy and netrc look-ups "
         "in the environment on every engine call)",
         "Session.merge_environment_settings",
@@ -60,6 +79,11 @@ WATCH = (
         "Spyne writing the response (get_out_string_pull)",
         "ServerBase.get_out_string_pull",
         "spyne/",
+    ),
+    (
+        "the gateway's SOAP response writer (ComplexWriter.write)",
+        "ComplexWriter.write",
+        "soap_service/xmlwriter.py",
     ),
     ("converting to the SOAP types (to_soap_container)", "to_soap_container", ""),
     (

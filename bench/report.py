@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from bench import sections
-from bench.analysis import find, framework_ceiling, list_growth, targets
+from bench.analysis import (
+    baseline_gain,
+    find,
+    framework_ceiling,
+    list_growth,
+    targets,
+)
 from bench.markdown import table
 from bench.protocols import DIRECT, REST, SOAP
 
@@ -118,6 +124,14 @@ def _headlines(results: dict[str, Any]) -> str:
         lines.append(
             "Framework ceilings at 8 clients, the same reply with no gateway work, "
             f"as a share of the engine's throughput: {listed}."
+        )
+    gains = {name: baseline_gain(results, name) for name in (REST, SOAP)}
+    if all(value is not None for value in gains.values()):
+        revision = results["frameworks"]["baseline"]
+        lines.append(
+            f"Against the gateway at {revision}, measured in the same rotation: "
+            f"{gains[REST]:.2f} x its REST and {gains[SOAP]:.2f} x its SOAP "
+            "inspect throughput at 8 clients."
         )
     for name in (REST, SOAP):
         growth = list_growth(results, name)

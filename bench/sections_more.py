@@ -187,9 +187,8 @@ def _framework_cpu(row: dict[str, Any]) -> str:
         server = cpu.get("dockerd", 0) + cpu.get("socat", 0)
     else:
         # The gateway's rows also count the engine's work for each request.
-        server = cpu.get("gateway", 0) + (
-            cpu.get("dockerd", 0) if row["protocol"] in ("rest", "soap") else 0
-        )
+        engine_call = row["protocol"].partition("-")[0] in ("rest", "soap")
+        server = cpu.get("gateway", 0) + (cpu.get("dockerd", 0) if engine_call else 0)
     return number(server)
 
 
@@ -224,7 +223,7 @@ def frameworks(results: dict[str, Any]) -> list[str]:
         "CPU us/req, server side",
         "wrk",
     ]
-    return [
+    parts = [
         "## Framework ceilings",
         (
             "How fast the server and each framework alone can return the same "
@@ -242,3 +241,14 @@ def frameworks(results: dict[str, Any]) -> list[str]:
         ),
         table(header, rows),
     ]
+    if data.get("baseline"):
+        parts.insert(
+            2,
+            (
+                f'The rows "at {data["baseline"]}" are the gateway at that git '
+                "revision, served by a second gunicorn with the same settings "
+                "and measured in the same rotation: the same requests before and "
+                "after a change, under the same load."
+            ),
+        )
+    return parts
