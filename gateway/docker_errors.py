@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 # Operations whose 404 means the image, not the container, is missing, and
 # whose 409 means the name is taken rather than a state conflict.
 CREATE_OPERATIONS = frozenset({"create"})
+# Operations that change a container, as opposed to reading it.
+ACTIONS = frozenset(
+    {"create", "start", "stop", "restart", "kill", "pause", "unpause", "remove"}
+)
 
 
 def _api_error(exc: Exception, operation: str) -> errors.GatewayError:
@@ -78,7 +82,15 @@ def _unreachable(exc: Exception, operation: str) -> errors.GatewayError:
 
 
 def _timed_out(exc: Exception, operation: str) -> errors.GatewayError:
-    return errors.EngineTimeout(f"container engine timed out during {operation}")
+    message = f"container engine timed out during {operation}"
+    if operation in ACTIONS:
+        # The request may already be with the engine, which carries it out
+        # once it catches up.
+        message += (
+            f"; the {operation} may still take effect, so inspect the container "
+            "before trying again"
+        )
+    return errors.EngineTimeout(message)
 
 
 Translator = Callable[[Exception, str], errors.GatewayError]

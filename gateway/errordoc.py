@@ -50,7 +50,10 @@ USES = {
     errors.BadHttpRequest: "gunicorn could not parse the HTTP request itself.",
     errors.EngineError: "The engine failed the request for a reason of its own.",
     errors.EngineUnavailable: "The engine's socket is missing or refuses connections.",
-    errors.EngineTimeout: "The engine did not respond within GATEWAY_ENGINE_TIMEOUT.",
+    errors.EngineTimeout: (
+        "The engine did not respond within GATEWAY_ENGINE_TIMEOUT. An action "
+        "may still take effect later: inspect the container before retrying."
+    ),
 }
 
 

@@ -92,6 +92,15 @@ def test_transport_errors(exc: Exception, expected: type[errors.GatewayError]) -
     assert type(translate(exc, "list")) is expected
 
 
+def test_action_timeout_says_inspect() -> None:
+    timeout = urllib3.exceptions.ReadTimeoutError(None, "/", "timed out")  # type: ignore[arg-type]
+    action = translate(timeout, "stop")
+    read = translate(timeout, "inspect")
+    assert action is not None and read is not None
+    assert "the stop may still take effect" in action.message
+    assert "may still take effect" not in read.message
+
+
 def test_unrelated_error_untranslated() -> None:
     assert translate(KeyError("x"), "list") is None
 
