@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.context import Bench
 from bench.engine import parallel
-from bench.protocols import Protocol
+from bench.protocols import PROTOCOLS, Protocol
 from bench.wire import HttpClient, expect
 
 logger = logging.getLogger("bench")
@@ -111,28 +111,34 @@ class _ThreadClients:
 
 
 def concurrent(bench: Bench) -> StepTimes:
-    """Run each step for all M containers at once, from a pool of clients."""
+    """Run each step for all M containers at once, from a pool of clients.
+
+    The paths take turns step by step, in an order that rotates from step to
+    step, so that a change in the machine's load between blocks of work
+    reaches every path alike.
+    """
     times = StepTimes()
     count = bench.plan.lifecycle_count
     width = bench.plan.lifecycle_concurrency
-    for name in bench.order(1):
-        clients = _ThreadClients(bench.protocols[name])
-        refs = [""] * count
-        for step in STEPS:
+    clients = {name: _ThreadClients(bench.protocols[name]) for name in PROTOCOLS}
+    refs = {name: [""] * count for name in PROTOCOLS}
+    for turn, step in enumerate(STEPS):
+        for name in bench.order(turn):
 
             def one(
-                ref: str, step: str = step, clients: _ThreadClients = clients
+                ref: str, step: str = step, pool: _ThreadClients = clients[name]
             ) -> str:
-                protocol = clients.protocol
-                new_ref, seconds = _step(clients.get(), protocol, step, ref, bench)
+                protocol = pool.protocol
+                new_ref, seconds = _step(pool.get(), protocol, step, ref, bench)
                 times.add(protocol.name, step, seconds)
                 return new_ref
 
             start = time.perf_counter()
-            refs = parallel(one, refs, width)
+            refs[name] = parallel(one, refs[name], width)
             times.walls.setdefault(name, {})[step] = time.perf_counter() - start
-        clients.close()
-        logger.info("lifecycle with %d clients: %s done", width, name)
+        logger.info("lifecycle with %d clients: %s done", width, step)
+    for pool in clients.values():
+        pool.close()
     return times
 
 

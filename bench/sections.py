@@ -304,9 +304,10 @@ def lifecycle(results: dict[str, Any], plots: dict[str, list[str]]) -> list[str]
     if "concurrent" in data:
         parts += [
             (
-                f"{data['concurrency']} clients at once: every container goes "
-                "through a step before the next step starts; the last row "
-                "adds up the wall time of the four steps."
+                f"{data['concurrency']} clients at once: every container of a "
+                "path goes through a step before the next step starts, and the "
+                "paths take turns step by step, in an order that rotates. The "
+                "last row adds up the wall time of the four steps."
             ),
             _lifecycle_table(data["concurrent"], "concurrent"),
         ]
