@@ -14,6 +14,7 @@ values.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -84,13 +85,29 @@ class ComplexWriter:
         #: The complex types this writer takes on; customized copies count.
         self._types = frozenset(types)
         self._plans: dict[type[ModelBase], ComplexPlan | None] = {}
+        self._compiling: set[type[ModelBase]] = set()
+        self._lock = threading.RLock()
 
     def plan(self, cls: type[ModelBase]) -> ComplexPlan | None:
         """Return the compiled members of *cls*, or None if Spyne must write it."""
-        if cls not in self._plans:
-            self._plans[cls] = None  # a type that contains itself stays Spyne's
-            self._plans[cls] = self._compile(cls)
-        return self._plans[cls]
+        try:
+            return self._plans[cls]
+        except KeyError:
+            pass
+        # Worker threads meet a type for the first time together. The lock
+        # makes one of them compile it, and the others wait for that plan.
+        with self._lock:
+            if cls in self._plans:
+                return self._plans[cls]
+            if cls in self._compiling:
+                return None  # a type that contains itself stays Spyne's
+            self._compiling.add(cls)
+            try:
+                plan = self._compile(cls)
+            finally:
+                self._compiling.discard(cls)
+            self._plans[cls] = plan
+            return plan
 
     def write(
         self,
@@ -132,7 +149,7 @@ class ComplexWriter:
             fallback(ctx, member.cls, value, parent, member.namespace, member.name)
 
     def _compile(self, cls: type[ModelBase]) -> ComplexPlan | None:
-        if _declared(cls) not in self._types or not _plain(cls):
+        if declared_type(cls) not in self._types or not _plain(cls):
             return None
         members: list[Member] = []
         # Spyne writes the members of the type this one extends first.
@@ -189,7 +206,7 @@ class ComplexWriter:
         return None
 
 
-def _declared(cls: type[ModelBase]) -> type[ModelBase]:
+def declared_type(cls: type[ModelBase]) -> type[ModelBase]:
     """Return the declared type that *cls* is a customized copy of, or *cls*."""
     while getattr(cls, "__orig__", None) is not None:
         cls = cls.__orig__

@@ -8,6 +8,8 @@ members, text that needs escaping, and dates with and without time zones.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -21,6 +23,7 @@ from spyne.protocol.soap import Soap11
 from soap_service import types
 from soap_service.faults import GatewaySoap11
 from soap_service.service import ContainerService
+from soap_service.xmlwriter import ComplexWriter, declared_type
 
 XML_TEXT = st.text(
     st.characters(
@@ -177,3 +180,26 @@ def test_invalid_xml_text_rejected_alike(bad: str) -> None:
             _write(protocol, types.Container, container, "container")
         errors.append(type(info.value))
     assert errors[0] is errors[1]
+
+
+def test_concurrent_first_use_plans_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two threads compile types that share a member. The one that finds the
+    # member half compiled must wait for it, not give up on its own type.
+    writer = ComplexWriter(lambda cls, value: str(value), types.WRITTEN_TYPES)
+    compile_member = writer._compile
+
+    def slow_compile(cls: type) -> Any:
+        if declared_type(cls) is types.KeyValue:
+            time.sleep(0.2)
+        return compile_member(cls)
+
+    monkeypatch.setattr(writer, "_compile", slow_compile)
+    first = threading.Thread(target=writer.plan, args=(types.Container,))
+    second = threading.Thread(target=writer.plan, args=(types.ActionResult,))
+    first.start()
+    time.sleep(0.05)
+    second.start()
+    first.join()
+    second.join()
+    assert writer.plan(types.Container) is not None
+    assert writer.plan(types.ActionResult) is not None
