@@ -13,6 +13,17 @@ from collections.abc import Iterable
 _UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
+# The characters that XML 1.0 forbids outright: C0 controls other than tab,
+# newline and carriage return, the noncharacters U+FFFE and U+FFFF, and lone
+# surrogates. A label or command holding one would make no XML at all.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_text(text: str) -> str:
+    r"""Return *text* with every character XML 1.0 forbids escaped as ``\xNN``."""
+    return _NOT_XML.sub(_escape, text)
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"

@@ -12,6 +12,7 @@ from spyne.const.xml import DEFAULT_NS
 from spyne.protocol.soap import Soap11
 
 from gateway import errors
+from gateway.logtext import xml_text
 from gateway.requestlog import request_id
 from soap_service.envelope import SOAP11_ENV
 from soap_service.types import NAMESPACE, WRITTEN_TYPES
@@ -39,7 +40,9 @@ class RaisedFault(Fault):
     """A fault raised for a :class:`GatewayError`, which it keeps."""
 
     def __init__(self, error: errors.GatewayError) -> None:
-        super().__init__(faultcode=error.soap_fault, faultstring=error.message)
+        super().__init__(
+            faultcode=error.soap_fault, faultstring=xml_text(error.message)
+        )
         self.error = error
 
 
@@ -83,7 +86,7 @@ def detail_element(error: errors.GatewayError) -> etree._Element:
 
     detail = etree.Element(tag("GatewayFault"), nsmap={"gw": NAMESPACE})
     etree.SubElement(detail, tag("code")).text = error.code
-    etree.SubElement(detail, tag("message")).text = error.message
+    etree.SubElement(detail, tag("message")).text = xml_text(error.message)
     if error.field:
         etree.SubElement(detail, tag("field")).text = error.field
     etree.SubElement(detail, tag("requestId")).text = request_id()
@@ -198,7 +201,7 @@ class GatewaySoap11(Soap11):
         error = gateway_error_of(inst)
         fault = Fault(
             faultcode=error.soap_fault,
-            faultstring=error.message,
+            faultstring=xml_text(error.message),
             detail=detail_element(error),
         )
         return super().fault_to_parent(ctx, Fault, fault, parent, ns, *args, **kw)

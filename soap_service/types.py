@@ -21,6 +21,7 @@ from spyne import (
 
 from gateway import models
 from gateway.errors import InvalidRequest
+from gateway.logtext import xml_text
 
 NAMESPACE = "urn:container-gateway:soap:v1"
 
@@ -122,19 +123,21 @@ def _key_value(key: str, value: str) -> KeyValue:
     # Most labels repeat on every container (the gateway's own two), and
     # building a Spyne object costs more than writing it. The objects are
     # only read by the serializer, so one can serve every response.
-    return KeyValue(key=key, value=value)
+    return KeyValue(key=xml_text(key), value=xml_text(value))
 
 
 def to_soap_container(container: models.Container) -> Container:
+    # Names, commands and labels come from the engine as set by anyone, and
+    # may hold characters that XML cannot carry; those are escaped.
     limits = container.limits
     return Container(
         containerId=container.container_id,
         shortId=container.short_id,
-        name=container.name,
-        image=container.image,
-        command=container.command,
+        name=xml_text(container.name),
+        image=xml_text(container.image),
+        command=xml_text(container.command),
         state=container.state,
-        status=container.status,
+        status=xml_text(container.status),
         createdAt=container.created_at,
         startedAt=container.started_at,
         finishedAt=container.finished_at,

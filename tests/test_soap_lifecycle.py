@@ -134,3 +134,33 @@ def test_zeep_loads_wsdl_cleanly(
         "GetContainerLogs",
         "RemoveContainer",
     }
+
+
+def test_text_xml_forbids_escaped(
+    server: Server,
+    soap: zeep.proxy.ServiceProxy,
+    containers: Containers,
+    docker_api: docker.APIClient,
+) -> None:
+    # Labels, names and commands are set by any client of the engine; one
+    # that XML cannot carry comes back escaped, and the container stays listed.
+    name = containers.name("ctrl")
+    docker_api.create_container(
+        DEMO_IMAGE,
+        ["sleep", "300", "\x01"],
+        name=name,
+        labels={
+            "io.container-gateway.instance": "default",
+            "io.container-gateway.owner": "local",
+            "color": "\x1b[31mred\ufffe",
+        },
+        host_config=docker_api.create_host_config(network_mode="none"),
+    )
+    found = soap.InspectContainer(container=name)
+    labels = {item.key: item.value for item in found.labels}
+    assert labels["color"] == "\\x1b[31mred\\ufffe"
+    assert found.command == "sleep 300 '\\x01'"
+    listed = soap.ListContainers(all=True, label=["color"])
+    assert [c.name for c in listed] == [name]
+    rest = requests.get(f"{server.api}/containers/{name}", timeout=10).json()
+    assert rest["labels"]["color"] == "\x1b[31mred\ufffe"
