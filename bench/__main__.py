@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from bench.engine import engine_socket
 from bench.plan import FULL, QUICK
 
 REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = REPO / "docs" / "benchmarks.md"
 
 
 def _default_python() -> str:
@@ -45,11 +47,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "about 3 with --quick."
         ),
     )
-    parser.add_argument("--quick", action="store_true", help="the ~2 minute plan")
+    parser.add_argument("--quick", action="store_true", help="the ~3 minute plan")
     parser.add_argument(
         "--output",
         type=Path,
-        default=REPO / "docs" / "benchmarks.md",
+        default=DEFAULT_OUTPUT,
         help="Markdown report to write (default: docs/benchmarks.md)",
     )
     parser.add_argument(
@@ -116,6 +118,8 @@ def write_report(results: dict[str, Any], args: argparse.Namespace) -> Path:
     command = "python -m bench" + (" --quick" if args.quick else "")
     if args.baseline:
         command += f" --baseline {args.baseline}"
+    if output.resolve() != DEFAULT_OUTPUT.resolve():
+        command += f" --output {output}"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.render(results, figures, command))
     return output
@@ -127,6 +131,28 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     logger = logging.getLogger("bench")
 
+    if args.baseline is not None:
+        # Checked before the run, not minutes into it.
+        found = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(REPO),
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                f"{args.baseline}^{{commit}}",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if not args.baseline or found.returncode != 0:
+            print(
+                f"bench: --baseline {args.baseline!r} is not a git revision of "
+                f"{REPO}; give a commit, tag or branch",
+                file=sys.stderr,
+            )
+            return 2
     plan = QUICK if args.quick else FULL
     workdir = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
     options = Options(

@@ -6,7 +6,7 @@ benchmark can show what the server and each framework cost on their own:
 - ``wsgi_app``: a bare WSGI callable that returns the REST reply's bytes;
 - ``flask_app``: one Flask route that returns the same bytes;
 - ``spyne_app``: a Spyne service with the gateway's ``InspectContainer``
-  operation and types, returning the same container.
+  operation, types and reply writer, returning the same container.
 
 None of them calls the engine. The reply is read at import from the JSON file
 that ``BENCH_FRAMEWORK_REPLY`` names: the body of a REST inspect of the
@@ -30,6 +30,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from gateway.models import Container
 from soap_service import types
 from soap_service.application import SERVICE_NAME
+from soap_service.faults import GatewaySoap11
 from soap_service.service import Ref
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -75,7 +76,8 @@ _soap = WsgiApplication(
         tns=types.NAMESPACE,
         name=SERVICE_NAME,
         in_protocol=Soap11(validator="lxml"),
-        out_protocol=Soap11(),
+        # The gateway's protocol, so that replies are written as its are.
+        out_protocol=GatewaySoap11(),
     )
 )
 spyne_app = DispatcherMiddleware(flask_app, {"/soap": _soap})

@@ -84,5 +84,5 @@ QUICK = Plan(
     profile_scenarios=(("rest", "inspect"), ("soap", "inspect")),
     client_calls=50,
     zeep_builds=3,
-    budget_seconds=200,
+    budget_seconds=240,
 )

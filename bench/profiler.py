@@ -57,7 +57,6 @@ WATCH = (
         "MethodContext.close",
         "spyne/context.py",
     ),
-    ("docker SDK GET to the engine (APIClient._get)", "APIClient._get", "docker/"),
     (
         "the gateway's own engine calls (EngineTransport.call)",
         "EngineTransport.call",
@@ -67,12 +66,6 @@ WATCH = (
         "http.client parsing the engine's reply headers (parse_headers)",
         "parse_headers",
         "http/client.py",
-    ),
-    (
-        "requests' Session.merge_environment_settings (proxy and netrc look-ups "
-        "in the environment on every engine call)",
-        "Session.merge_environment_settings",
-        "requests/sessions.py",
     ),
     ("Spyne parsing the request (get_in_object)", "ServerBase.get_in_object", "spyne/"),
     (
