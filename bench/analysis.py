@@ -63,22 +63,24 @@ def _throughput_target(results: dict[str, Any], protocol: str, floor: float) -> 
 
 def baseline_gain(results: dict[str, Any], protocol: str) -> float | None:
     """Return this gateway's inspect throughput over the baseline's, at 8 clients."""
-    data = results.get("frameworks")
-    if not data or not data.get("baseline"):
+    if not results.get("frameworks", {}).get("baseline"):
         return None
-    found = {r["protocol"]: r["rps"] for r in data["rows"] if r["clients"] == 8}
+    found = _framework_rps(results)
     return ratio(found.get(protocol), found.get(f"{protocol}-base"))
 
 
 def framework_ceiling(results: dict[str, Any], name: str) -> float | None:
     """Return minimal app *name*'s throughput over the engine's, at 8 clients."""
-    data = results.get("frameworks")
-    if not data:
-        return None
-    found = {r["protocol"]: r["rps"] for r in data["rows"] if r["clients"] == 8}
+    found = _framework_rps(results)
     if name not in found or not found.get(DIRECT):
         return None
     return float(found[name] / found[DIRECT])
+
+
+def _framework_rps(results: dict[str, Any]) -> dict[str, float]:
+    """Return the throughput of each path of the framework rotation, at 8 clients."""
+    rows = results.get("frameworks", {}).get("rows", [])
+    return {row["protocol"]: row["rps"] for row in rows if row["clients"] == 8}
 
 
 def _p99_target(results: dict[str, Any], protocol: str) -> Target:

@@ -294,7 +294,7 @@ class DockerEngine:
         """Return the full id of the gateway's container that *ref* names.
 
         Every action looks the container up first, even by a full id that was
-        seen before: the engine takes a 64-hex reference that matches no id
+        seen before. The engine takes a 64-hex reference that matches no id
         as a name, so an id whose container is gone could name another
         instance's container.
         """
@@ -421,8 +421,8 @@ class DockerEngine:
                 )
             raise
 
-    # Start and stop let the engine decide whether anything changes: it
-    # answers 304 when the container is already running, or already stopped.
+    # Start and stop let the engine decide whether anything changes. It
+    # returns 304 when the container is already running, or already stopped.
 
     def start(self, ref: str) -> ActionResult:
         with self._operation("start", ref) as record:

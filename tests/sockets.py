@@ -62,8 +62,8 @@ class EngineProxy(UnixListener):
 class ScriptedEngine(UnixListener):
     """Return, for each request, the raw reply set for its method and path.
 
-    The version request gets a real-looking answer, so that the SDK client
-    can be built; any other request without a reply set gets a 404.
+    The version request gets a real-looking reply, so that the SDK client
+    can be built. Any other request without a reply set gets a 404.
     """
 
     VERSION = b'{"ApiVersion": "1.41", "Version": "scripted"}'
@@ -98,12 +98,17 @@ class ScriptedEngine(UnixListener):
         )
 
 
+def raw_reply(head: str, body: bytes) -> bytes:
+    """Return an HTTP reply: the status line and headers in *head*, then *body*."""
+    return head.encode() + b"\r\n\r\n" + body
+
+
 def _http_reply(status: int, body: bytes) -> bytes:
-    return (
-        b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n" % status
-        + b"Content-Length: %d\r\n\r\n" % len(body)
-        + body
+    head = (
+        f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}"
     )
+    return raw_reply(head, body)
 
 
 class TcpEngineProxy:

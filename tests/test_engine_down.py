@@ -11,7 +11,7 @@ import requests
 import zeep
 
 from tests.conftest import SOAP_NS, Server, start_server, stop_server
-from tests.sockets import EngineProxy, SilentEngine
+from tests.sockets import EngineProxy, ScriptedEngine, SilentEngine, raw_reply
 
 INSPECT = (
     '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
@@ -103,3 +103,32 @@ def test_engine_timeout(socket_dir: Path) -> None:
     assert response.json()["code"] == "engine_timeout"
     assert elapsed < 10
     assert fault.endswith(":Server.EngineTimeout")
+
+
+def test_broken_engine_reply_both_protocols(socket_dir: Path) -> None:
+    # An inspect that returns 200 with a body that is not JSON is the
+    # engine's failure: 502 in REST and Server.EngineError in SOAP.
+    socket_path = socket_dir / "scripted.sock"
+    engine = ScriptedEngine(
+        socket_path,
+        {
+            "GET /containers/anything/json": raw_reply(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6",
+                b"<html>",
+            ),
+            "GET /containers/json": raw_reply(
+                "HTTP/1.1 200 OK\r\nContent-Length: 2", b"[]"
+            ),
+        },
+    )
+    server = start_server(socket_dir, DOCKER_HOST=f"unix://{socket_path}")
+    try:
+        response = requests.get(f"{server.api}/containers/anything", timeout=30)
+        fault = soap_fault_code(server)
+    finally:
+        stop_server(server)
+        engine.close()
+    assert response.status_code == 502
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "engine_error"
+    assert fault.endswith(":Server.EngineError")

@@ -27,7 +27,12 @@ from gateway.models import (
     StopRequest,
 )
 from tests.conftest import DEMO_IMAGE, Containers, create_body
-from tests.sockets import ScriptedEngine, TcpEngineProxy, engine_socket_path
+from tests.sockets import (
+    ScriptedEngine,
+    TcpEngineProxy,
+    engine_socket_path,
+    raw_reply,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -152,7 +157,7 @@ def scripted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[ScriptedEngine, DockerEngine]]:
     # An empty list: a failed inspect looks for an ambiguous id prefix.
-    empty = _reply("HTTP/1.1 200 OK\r\nContent-Length: 2", b"[]")
+    empty = raw_reply("HTTP/1.1 200 OK\r\nContent-Length: 2", b"[]")
     engine_socket = ScriptedEngine(tmp_path / "engine.sock", {LIST: empty})
     monkeypatch.setenv("DOCKER_HOST", f"unix://{engine_socket.path}")
     settings = Settings(show_unmanaged=True, engine_timeout=2)
@@ -160,10 +165,6 @@ def scripted(
     yield engine_socket, engine
     engine.api.close()
     engine_socket.close()
-
-
-def _reply(head: str, body: bytes) -> bytes:
-    return head.encode() + b"\r\n\r\n" + body
 
 
 INSPECT = "GET /containers/c1/json"
@@ -175,23 +176,23 @@ LIST = "GET /containers/json"
     [
         pytest.param(
             INSPECT,
-            _reply(
+            raw_reply(
                 "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6",
                 b"<html>",
             ),
             id="html",
         ),
         pytest.param(
-            LIST, _reply("HTTP/1.1 200 OK\r\nContent-Length: 0", b""), id="empty"
+            LIST, raw_reply("HTTP/1.1 200 OK\r\nContent-Length: 0", b""), id="empty"
         ),
         pytest.param(
             INSPECT,
-            _reply("HTTP/1.1 200 OK\r\nContent-Length: 100", b'{"Id": "c1"'),
+            raw_reply("HTTP/1.1 200 OK\r\nContent-Length: 100", b'{"Id": "c1"'),
             id="short",
         ),
         pytest.param(
             LIST,
-            _reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", b"zz\r\n[]\r\n"),
+            raw_reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked", b"zz\r\n[]\r\n"),
             id="bad-chunk",
         ),
     ],
@@ -215,7 +216,7 @@ def test_error_text_decoded_as_sdk_does(
     # Without a charset, text is ISO-8859-1 for requests and so for the SDK.
     engine_socket, engine = scripted
     body = b"conflict \xff\xfe"
-    engine_socket.replies[INSPECT] = _reply(
+    engine_socket.replies[INSPECT] = raw_reply(
         "HTTP/1.1 409 Conflict\r\nContent-Type: text/plain\r\n"
         f"Content-Length: {len(body)}",
         body,
